@@ -1,0 +1,109 @@
+// qemu_argv: the QEMU command line every launcher shares.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "hostlib/qemu_command.h"
+
+namespace atoll_os::host {
+namespace {
+
+NodeFiles files() {
+  return {.iso = "/b/boot/atoll.iso",
+          .config_disk = "/b/runs/n-1-0/config.img",
+          .serial_log = "/b/runs/n-1-0/serial.log",
+          .qmp_socket = "/b/runs/n-1-0/qmp.sock"};
+}
+
+// The value that follows `option` (its first occurrence), or "" if absent.
+std::string value_of(const std::vector<std::string>& argv, const std::string& option) {
+  auto it = std::find(argv.begin(), argv.end(), option);
+  return (it == argv.end() || it + 1 == argv.end()) ? "" : *(it + 1);
+}
+
+bool has(const std::vector<std::string>& argv, const std::string& arg) {
+  return std::find(argv.begin(), argv.end(), arg) != argv.end();
+}
+
+std::vector<std::string> values_of(const std::vector<std::string>& argv,
+                                   const std::string& option) {
+  std::vector<std::string> values;
+  for (size_t i = 0; i + 1 < argv.size(); ++i) {
+    if (argv[i] == option) values.push_back(argv[i + 1]);
+  }
+  return values;
+}
+
+TEST(QemuArgvTest, DefaultsDescribeTheStandardNode) {
+  const auto argv = qemu_argv(NodeConfig{}, files());
+  EXPECT_EQ(argv.front(), "qemu-system-x86_64");
+  EXPECT_EQ(value_of(argv, "-machine"), "pc");
+  EXPECT_EQ(value_of(argv, "-accel"), "tcg");
+  EXPECT_EQ(value_of(argv, "-m"), "256M");
+  EXPECT_EQ(value_of(argv, "-cpu"), "qemu64");
+  EXPECT_EQ(value_of(argv, "-display"), "none");
+  EXPECT_TRUE(has(argv, "-no-reboot"));
+  EXPECT_EQ(value_of(argv, "-device"), "isa-debug-exit,iobase=0xf4,iosize=0x04");
+  EXPECT_EQ(value_of(argv, "-boot"), "d");
+  EXPECT_FALSE(has(argv, "-S")) << "a node must not wait for gdb unless asked";
+  EXPECT_FALSE(has(argv, "-qmp"));
+}
+
+TEST(QemuArgvTest, ConfigDiskIsFirstIdeDiskAndIsoIsCdrom) {
+  const auto drives = values_of(qemu_argv(NodeConfig{}, files()), "-drive");
+  ASSERT_EQ(drives.size(), 2u);
+  EXPECT_EQ(drives[0], "file=/b/runs/n-1-0/config.img,format=raw,if=ide,index=0");
+  EXPECT_EQ(drives[1], "file=/b/boot/atoll.iso,format=raw,if=ide,index=2,media=cdrom");
+}
+
+TEST(QemuArgvTest, LogFileModeWritesSerialToTheRunDirectoryWithoutMonitor) {
+  const auto argv = qemu_argv(NodeConfig{}, files());
+  EXPECT_EQ(value_of(argv, "-serial"), "file:/b/runs/n-1-0/serial.log");
+  EXPECT_EQ(value_of(argv, "-monitor"), "none");
+}
+
+TEST(QemuArgvTest, TerminalModeMultiplexesMonitorOnStdio) {
+  NodeConfig config;
+  config.serial = SerialMode::kTerminal;
+  const auto argv = qemu_argv(config, files());
+  EXPECT_EQ(value_of(argv, "-serial"), "mon:stdio");
+  EXPECT_FALSE(has(argv, "-monitor"));
+}
+
+TEST(QemuArgvTest, OptionsChangeAccelMemoryCpuAndAddGdbAndQmp) {
+  NodeConfig config;
+  config.accel = Accel::kKvm;
+  config.memory = "1G";
+  config.cpu = "host";
+  config.gdb_port = 4321;
+  config.qmp_socket = true;
+  const auto argv = qemu_argv(config, files());
+  EXPECT_EQ(value_of(argv, "-accel"), "kvm");
+  EXPECT_EQ(value_of(argv, "-m"), "1G");
+  EXPECT_EQ(value_of(argv, "-cpu"), "host");
+  EXPECT_EQ(value_of(argv, "-gdb"), "tcp:localhost:4321");
+  EXPECT_TRUE(has(argv, "-S"));
+  EXPECT_EQ(value_of(argv, "-qmp"), "unix:/b/runs/n-1-0/qmp.sock,server=on,wait=off");
+}
+
+TEST(QemuArgvTest, ExtraArgsComeLastInOrder) {
+  NodeConfig config;
+  config.extra_args = {"-netdev", "vde,id=n0,sock=/tmp/sw", "-device", "e1000,netdev=n0"};
+  const auto argv = qemu_argv(config, files());
+  ASSERT_GE(argv.size(), 4u);
+  EXPECT_TRUE(std::equal(config.extra_args.begin(), config.extra_args.end(), argv.end() - 4));
+}
+
+TEST(QemuArgvTest, CommasInPathsAreEscapedForDriveOptions) {
+  NodeFiles f = files();
+  f.iso = "/b,c/atoll.iso";
+  const auto drives = values_of(qemu_argv(NodeConfig{}, f), "-drive");
+  ASSERT_EQ(drives.size(), 2u);
+  EXPECT_EQ(drives[1], "file=/b,,c/atoll.iso,format=raw,if=ide,index=2,media=cdrom");
+  EXPECT_EQ(qemu_escape("a,b,,c"), "a,,b,,,,c");
+}
+
+}  // namespace
+}  // namespace atoll_os::host

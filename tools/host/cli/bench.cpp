@@ -1,0 +1,34 @@
+// `bench boot`: repeated boots, medians on one line, results.json for tracking over time.
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "hostlib/boot_bench.h"
+#include "hostlib/build_tree.h"
+
+namespace atoll_os::host::cli {
+
+int bench(const CliOptions& options) {
+  if (options.positional.size() != 1 || options.positional[0] != "boot") {
+    return report(
+        fail(Error::kInvalidArgument, "usage: atoll-host bench boot [--runs N] [--out DIR]"));
+  }
+  NodeConfig config = options.node;
+  config.name = options.name.value_or("bench-boot");
+  std::vector<BootSample> samples;
+  for (int i = 0; i < options.runs; ++i) {
+    auto sample = measure_boot(config, options.timeout);
+    if (!sample) return report(sample.failure());
+    fprintf(stderr, "run %d/%d: banner %.1f ms, boot complete %.1f ms\n", i + 1, options.runs,
+            sample->banner_ms, sample->boot_complete_ms);
+    samples.push_back(*sample);
+  }
+  const BootBenchResult result = summarize(accel_name(config.accel), std::move(samples));
+  auto file = write_boot_bench(result, options.out.value_or(BuildTree::configured().boot_bench()));
+  if (!file) return report(file.failure());
+  printf("boot (%s, median of %d): banner %.1f ms, boot complete %.1f ms  [%s]\n",
+         result.accel.c_str(), options.runs, result.banner_ms, result.boot_complete_ms,
+         file->c_str());
+  return 0;
+}
+
+}  // namespace atoll_os::host::cli

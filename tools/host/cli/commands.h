@@ -1,0 +1,16 @@
+// The atoll-host subcommands; each returns the tool's exit code.
+#pragma once
+
+#include "cli/cli_options.h"
+
+namespace atoll_os::host::cli {
+
+int run_node(const CliOptions& options);    // `run`: execs QEMU; returns only on failure
+int debug_node(const CliOptions& options);  // `debug`
+int demo(const CliOptions& options);        // `demo`
+int bench(const CliOptions& options);       // `bench boot`
+
+/// Prints "atoll-host: <message>" to stderr and returns the failure exit code 1.
+int report(const Failure& failure);
+
+}  // namespace atoll_os::host::cli

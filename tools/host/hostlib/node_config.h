@@ -1,0 +1,40 @@
+// NodeConfig: everything that decides how one QEMU node is started.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace atoll_os::host {
+
+enum class Accel { kTcg, kKvm };
+
+/// "tcg" or "kvm", as QEMU's -accel spells it.
+const char* accel_name(Accel accel);
+
+enum class SerialMode {
+  kLogFile,   // console appended to the run directory's serial.log; the host reads it
+  kTerminal,  // console and QEMU monitor on this terminal (-serial mon:stdio; Ctrl-A X quits)
+};
+
+/// How to start one node. Defaults match what tests and benchmarks expect.
+struct NodeConfig {
+  /// Names the run directory (`runs/<name>-<pid>-<n>/`); a cluster gives each node its own.
+  std::string name = "node";
+  /// Kernel command line, handed to GRUB through the config disk.
+  std::string cmdline;
+  /// TCG is the default: it boots faster than nested KVM on the machines Atoll runs on.
+  Accel accel = Accel::kTcg;
+  std::string memory = "256M";
+  std::string cpu = "qemu64";
+  SerialMode serial = SerialMode::kLogFile;
+  /// Adds a QMP socket `qmp.sock` in the run directory, for tools that drive QEMU.
+  bool qmp_socket = false;
+  /// If set, QEMU waits at reset for gdb on localhost:<port>.
+  std::optional<uint16_t> gdb_port;
+  /// Appended verbatim; a cluster adds its NICs (`-netdev vde,...`) here.
+  std::vector<std::string> extra_args;
+};
+
+}  // namespace atoll_os::host

@@ -1,0 +1,83 @@
+// qemu_argv: the machine every Atoll node runs on.
+#include "hostlib/qemu_command.h"
+
+#include "atoll/debug_exit.h"
+
+namespace atoll_os::host {
+
+const char* accel_name(Accel accel) {
+  return accel == Accel::kKvm ? "kvm" : "tcg";
+}
+
+std::string qemu_escape(const std::string& value) {
+  std::string out;
+  for (char c : value) {
+    out += c;
+    if (c == ',') out += ',';
+  }
+  return out;
+}
+
+namespace {
+
+std::string debug_exit_device() {
+  char iobase[8];
+  snprintf(iobase, sizeof iobase, "0x%x", kDebugExitPort);
+  // iosize 4 lets the kernel use a 32-bit `out`; QEMU exits with (value << 1) | 1.
+  return std::string("isa-debug-exit,iobase=") + iobase + ",iosize=0x04";
+}
+
+void add_serial(std::vector<std::string>& argv, const NodeConfig& config, const NodeFiles& files) {
+  if (config.serial == SerialMode::kTerminal) {
+    // mon: multiplexes the monitor onto the console, which is what makes Ctrl-A X work.
+    argv.insert(argv.end(), {"-serial", "mon:stdio"});
+    return;
+  }
+  // The legacy file: syntax takes the rest of the string as the path, commas included.
+  // With no monitor on stdio, QEMU must not open its default monitor anywhere either.
+  argv.insert(argv.end(), {"-serial", "file:" + files.serial_log.string(), "-monitor", "none"});
+}
+
+}  // namespace
+
+std::vector<std::string> qemu_argv(const NodeConfig& config, const NodeFiles& files) {
+  std::vector<std::string> argv = {
+      kQemuBinary,
+      "-machine",
+      "pc",
+      "-accel",
+      accel_name(config.accel),
+      "-m",
+      config.memory,
+      "-cpu",
+      config.cpu,
+      "-display",
+      "none",
+      // A triple fault ends the run (status 0) instead of rebooting into the same fault.
+      "-no-reboot",
+      "-device",
+      debug_exit_device(),
+      // No default NIC: its option ROM slows the BIOS, and clusters add their own NICs.
+      "-nic",
+      "none",
+      "-drive",
+      "file=" + qemu_escape(files.config_disk.string()) + ",format=raw,if=ide,index=0",
+      "-drive",
+      "file=" + qemu_escape(files.iso.string()) + ",format=raw,if=ide,index=2,media=cdrom",
+      "-boot",
+      "d",
+  };
+  add_serial(argv, config, files);
+  if (config.qmp_socket) {
+    argv.insert(argv.end(),
+                {"-qmp", "unix:" + qemu_escape(files.qmp_socket.string()) + ",server=on,wait=off"});
+  }
+  if (config.gdb_port) {
+    // Like -s -S, but listening on localhost only and on a port a cluster can vary per node.
+    argv.insert(argv.end(), {"-gdb", "tcp:localhost:" + std::to_string(*config.gdb_port), "-S"});
+  }
+  argv.insert(argv.end(), config.extra_args.begin(), config.extra_args.end());
+  return argv;
+}
+
+}  // namespace atoll_os::host
