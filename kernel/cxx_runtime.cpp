@@ -43,6 +43,8 @@ extern "C" void __cxa_pure_virtual() {
 }
 
 namespace std {
+const nothrow_t nothrow{};  // libstdc++ defines it in the hosted library we do not link
+
 // Freestanding headers reference these on paths that would throw; in the kernel, a bug.
 [[noreturn]] void __throw_out_of_range_fmt(const char*, ...) {
   panic("std: out of range");

@@ -1,6 +1,7 @@
 // kernel_main: from GRUB's hand-off to a running, ticking kernel.
 #include <stdint.h>
 
+#include "arch/x86_64/context.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/debug_exit.h"
 #include "arch/x86_64/gdt.h"
@@ -8,12 +9,16 @@
 #include "arch/x86_64/memory_layout.h"
 #include "arch/x86_64/pic.h"
 #include "arch/x86_64/serial.h"
+#include "boot/init_loader.h"
 #include "boot/multiboot2.h"
 #include "crash.h"
 #include "lib/command_line.h"
 #include "log.h"
 #include "mm/kernel_memory.h"
+#include "object/irq_line.h"
+#include "object/task.h"
 #include "panic.h"
+#include "sched/scheduler.h"
 #include "selftest/selftest.h"
 #include "timer.h"
 
@@ -78,11 +83,31 @@ void print_memory_map() {
 void interrupts_init() {
   x86_64::pic_init();
   timer_init();
+  IrqLine::create_all();
   x86_64::enable_interrupts();
 }
 
+void idle_body() {
+  for (;;) x86_64::enable_interrupts_and_halt();
+}
+
+// Hands the CPU to user space: init, then whatever it starts. Never returns.
+[[noreturn]] void start_user_space() {
+  std::string_view init_name = options.value("init").value_or("init");
+  Task::set_init_exit_powers_off(options.has("poweroff_on_init_exit"));
+  auto started = start_init(boot, init_name);
+  if (!started.ok()) {
+    log_warn("init: not started (%s); the kernel idles", error_name(started.error()));
+  }
+  x86_64::disable_interrupts();  // from here the kernel runs with interrupts off
+  auto idle = Thread::create_kernel(idle_body);
+  if (!idle.ok()) panic("no memory for the idle thread");
+  (*idle)->set_priority(0);
+  scheduler_start(**idle);
+}
+
 // What the command line asks for once the kernel is up; returns only to go idle.
-void run_boot_actions() {
+[[noreturn]] void run_boot_actions() {
   if (auto kind = options.value("crash"); kind.ok()) {
     if (!trigger_crash(*kind)) log_warn("crash: unknown kind; known: page_fault divide panic");
   }
@@ -99,13 +124,18 @@ void run_boot_actions() {
     log_info("boot: powering off as asked (exit_after_boot)");
     x86_64::power_off(KernelExit::kSuccess);
   }
+  start_user_space();
 }
 
 }  // namespace
 }  // namespace atoll_os::kernel
 
+extern "C" void (*__init_array_start[])(), (*__init_array_end[])();
+
 extern "C" [[noreturn]] void kernel_main(uint32_t magic, uint32_t info_physical) {
   using namespace atoll_os::kernel;
+  // Constructors of globals that could not be constant-initialised.
+  for (auto* c = __init_array_start; c != __init_array_end; ++c) (*c)();
   x86_64::serial_init();
   x86_64::gdt_init();
   x86_64::idt_init();
@@ -117,8 +147,9 @@ extern "C" [[noreturn]] void kernel_main(uint32_t magic, uint32_t info_physical)
   load_symbols();
   print_memory_map();
   memory_init(boot, info_range);
+  x86_64::cpu_features_init();
   interrupts_init();
+  calibrate_tsc();
   log_info("timer: PIT at %u Hz", kTimerHz);
   run_boot_actions();
-  for (;;) x86_64::enable_interrupts_and_halt();
 }

@@ -5,6 +5,7 @@
 
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/debug_exit.h"
+#include "arch/x86_64/kernel_address_space.h"
 #include "arch/x86_64/memory_layout.h"
 #include "lib/format.h"
 #include "log.h"
@@ -28,11 +29,16 @@ void print_frame(int index, uint64_t address) {
 
 // A frame pointer is followed only if it lies in kernel memory and is aligned: the chain
 // of a corrupted stack must end the backtrace, not fault inside the panic.
+// Thread stacks come from the heap, which lives in the direct map.
 bool plausible_frame(uint64_t rbp) {
   if (rbp % 8 != 0) return false;
   uint64_t image_start = reinterpret_cast<uint64_t>(__kernel_image_start);
   uint64_t image_end = reinterpret_cast<uint64_t>(__kernel_image_end);
-  return rbp >= image_start && rbp + 16 <= image_end;
+  bool in_image = rbp >= image_start && rbp + 16 <= image_end;
+  auto mapped = x86_64::kernel_page_table().translate(rbp);
+  bool in_direct_map = rbp >= x86_64::kDirectMapBase && rbp < image_start && mapped.ok() &&
+                       x86_64::kernel_page_table().translate(rbp + 8).ok();
+  return in_image || in_direct_map;
 }
 
 // True if the function containing `rip` begins with `push %rbp` (optionally after endbr64)

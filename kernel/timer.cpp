@@ -6,6 +6,7 @@
 #include "arch/x86_64/pic.h"
 #include "arch/x86_64/pit.h"
 #include "log.h"
+#include "sched/scheduler.h"
 
 namespace atoll_os::kernel {
 namespace {
@@ -18,6 +19,7 @@ void on_tick(x86_64::InterruptFrame&) {
   ticks = now;
   x86_64::pic_end_of_interrupt(x86_64::kPitIrq);
   if (log_interval != 0 && now % log_interval == 0) log_info("timer: tick %lu", now);
+  scheduler_tick();
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include "arch/x86_64/kernel_address_space.h"
 #include "arch/x86_64/memory_layout.h"
 #include "log.h"
+#include "mm/user_frames.h"
 #include "panic.h"
 
 namespace atoll_os::kernel {
@@ -54,6 +55,7 @@ void memory_init(const BootInfo& boot, MemoryRange boot_info_range) {
   x86_64::build_kernel_address_space(frames, physical_top);
 
   heap = new (heap_storage) Heap(frames, x86_64::kDirectMap);
+  if (!user_frames().init(frames, physical_top).ok()) panic("memory: no room for frame counts");
 }
 
 FrameAllocator& frame_allocator() {

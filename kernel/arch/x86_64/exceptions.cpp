@@ -41,9 +41,13 @@ constexpr const char* kExceptionNames[32] = {"divide error",
                                              "security",
                                              "reserved"};
 
-const char* vector_name(uint64_t vector) {
+}  // namespace
+
+const char* exception_name(uint64_t vector) {
   return vector < 32 ? kExceptionNames[vector] : "unexpected interrupt";
 }
+
+namespace {
 
 void print_page_fault_cause(uint64_t error) {
   log_raw("  cause: %s, %s, %s mode%s\n", error & 2 ? "write" : "read",
@@ -66,7 +70,7 @@ void print_registers(const InterruptFrame& f) {
 void panic_on_exception(const InterruptFrame& frame) {
   disable_interrupts();
   uint64_t cr2 = read_cr2();
-  log_raw("\nKERNEL PANIC: %s (vector %lu, error code 0x%lx)", vector_name(frame.vector),
+  log_raw("\nKERNEL PANIC: %s (vector %lu, error code 0x%lx)", exception_name(frame.vector),
           frame.vector, frame.error_code);
   if (frame.vector == kPageFaultVector) log_raw(" at address cr2=0x%016lx", cr2);
   log_raw("\n");

@@ -2,6 +2,8 @@
 #include "arch/x86_64/idt.h"
 
 #include "arch/x86_64/gdt.h"
+#include "sched/scheduler.h"
+#include "user_fault.h"
 
 extern "C" const uint64_t interrupt_stub_table[256];
 
@@ -60,9 +62,16 @@ void set_interrupt_handler(uint8_t vector, InterruptHandler handler) {
 /// Called by interrupt_common with the saved frame; interrupts are disabled.
 extern "C" void interrupt_dispatch(atoll_os::kernel::x86_64::InterruptFrame* frame) {
   using namespace atoll_os::kernel::x86_64;
-  InterruptHandler handler = handlers[frame->vector & 0xff];
+  uint64_t vector = frame->vector & 0xff;
+  InterruptHandler handler = handlers[vector];
   if (handler != nullptr) {
     handler(*frame);
+    if (vector >= kIrqBase) atoll_os::kernel::preempt_if_needed();
+    return;
+  }
+  bool from_user = (frame->cs & 3) == 3;
+  if (from_user && vector < kIrqBase) {
+    atoll_os::kernel::handle_user_exception(*frame);
     return;
   }
   panic_on_exception(*frame);

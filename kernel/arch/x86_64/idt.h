@@ -18,6 +18,9 @@ void idt_init();
 /// Routes `vector` to `handler` (nullptr restores the default).
 void set_interrupt_handler(uint8_t vector, InterruptHandler handler);
 
+/// "page fault", "general protection fault", ...
+const char* exception_name(uint64_t vector);
+
 /// Prints what the CPU reported (vector name, error code, registers, CR2, backtrace) and
 /// powers the node off with the panic code.
 [[noreturn]] void panic_on_exception(const InterruptFrame& frame);

@@ -39,6 +39,10 @@ interrupt_common:
     pushq %r15
     mov %rsp, %rdi
     call interrupt_dispatch
+    .global interrupt_return
+    .global return_to_user
+interrupt_return:
+return_to_user:
     popq %r15
     popq %r14
     popq %r13

@@ -1,0 +1,36 @@
+// Context switching, the user-mode entry points and FPU state: the CPU side of threads.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+namespace atoll_os::kernel::x86_64 {
+
+/// Registers switch_context() pushes below the return address (rbx, rbp, r12-r15).
+inline constexpr int kSwitchSavedRegisters = 6;
+inline constexpr uint64_t kRflagsIopl3 = 3ull << 12;
+inline constexpr uint64_t kSyscallVector = 0x100;  // InterruptFrame::vector of a system call
+
+/// Saves the callee-saved registers on the current stack, stores rsp in *save_rsp, loads
+/// `load_rsp` and returns into whatever that stack was switched out from (or prepared for).
+extern "C" void switch_context(uint64_t* save_rsp, uint64_t load_rsp);
+/// Pops the InterruptFrame at rsp and iretq's to it: a new user thread's first "return".
+extern "C" void return_to_user();
+
+/// Programs the syscall MSRs and enables SSE for user code (FXSAVE/FXRSTOR).
+void cpu_features_init();
+/// The kernel stack top the syscall entry switches to (the current thread's).
+void set_syscall_stack(uint64_t top);
+
+/// A clean FPU/SSE state (as after FNINIT, MXCSR 0x1f80) in FXSAVE layout.
+void fpu_initial_state(uint8_t* area);
+/// False if FXRSTOR of `area` would fault (MXCSR bits outside the CPU's mask).
+bool fpu_state_valid(const uint8_t* area);
+inline void fpu_save(uint8_t* area) {
+  asm volatile("fxsave64 (%0)" : : "r"(area) : "memory");
+}
+inline void fpu_restore(const uint8_t* area) {
+  asm volatile("fxrstor64 (%0)" : : "r"(area) : "memory");
+}
+
+}  // namespace atoll_os::kernel::x86_64

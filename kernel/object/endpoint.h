@@ -1,0 +1,43 @@
+// An IPC endpoint: the rendezvous point of senders and receivers.
+#pragma once
+
+#include "object/kernel_object.h"
+#include "object/thread.h"
+
+namespace atoll_os::kernel {
+
+/// Synchronous rendezvous: a sender waits for a receiver and vice versa, each in FIFO
+/// order. A message is copied once, from the sender's memory to the receiver's.
+class Endpoint final : public KernelObject {
+ public:
+  static Result<Endpoint*> create();
+
+  /// The current thread sends (call: and then waits for the reply). Its ipc.header holds
+  /// the validated header, ipc.buffer the message address, ipc.badge the handle's badge.
+  /// Returns the system call's result.
+  int64_t send(Thread& sender, uint64_t timeout_ns);
+  /// The current thread receives into ipc.buffer (ipc.header holds its grant window).
+  int64_t receive(Thread& receiver, uint64_t timeout_ns);
+
+  /// Takes a blocked thread off this endpoint's queues (timeout, kill).
+  void unlink(Thread& thread);
+
+ private:
+  Endpoint() : KernelObject(abi::ObjectType::kEndpoint) {}
+  ~Endpoint() override;
+
+  using Queue = IntrusiveList<Thread, &Thread::wait_link>;
+  void put(Queue& queue, Thread& thread, bool front);
+  Thread* take(Queue& queue);
+
+  Queue senders_;
+  Queue receivers_;
+};
+
+/// Answers the call `replier` owes (ipc.caller) with the message at replier's ipc.buffer.
+/// kNotFound if it owes none or the caller is gone.
+int64_t ipc_reply(Thread& replier);
+/// Undoes every IPC relationship of a dying thread: queues, pending replies, callers.
+void ipc_abandon(Thread& thread);
+
+}  // namespace atoll_os::kernel

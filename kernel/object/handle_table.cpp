@@ -1,0 +1,141 @@
+// A task's handle table and the revocation tree behind it.
+#include "object/handle_table.h"
+
+#include <new>
+
+namespace atoll_os::kernel {
+namespace {
+
+constexpr uint32_t kSlotBits = 16;
+constexpr uint32_t kSlotMask = (1u << kSlotBits) - 1;
+
+Handle encode(uint32_t slot, uint16_t generation) {
+  return (uint32_t(generation) << kSlotBits) | slot;
+}
+
+}  // namespace
+
+RevocationNode* RevocationNode::create(RevocationNode* parent) {
+  auto* node = new (std::nothrow) RevocationNode;
+  if (node == nullptr) return nullptr;
+  node->parent_ = parent;
+  if (parent) parent->retain();
+  return node;
+}
+
+void RevocationNode::release() {
+  RevocationNode* node = this;
+  while (node && --node->references_ == 0) {
+    RevocationNode* parent = node->parent_;
+    delete node;
+    node = parent;
+  }
+}
+
+bool RevocationNode::revoked() const {
+  for (const RevocationNode* n = this; n; n = n->parent_) {
+    if (n->revoked_) return true;
+  }
+  return false;
+}
+
+Result<void> HandleTable::grow() {
+  if (capacity_ >= kMaxSlots) return Err(Error::kOutOfMemory);
+  uint32_t grown = capacity_ == 0 ? kInitialSlots : capacity_ * 2;
+  auto* bigger = new (std::nothrow) HandleEntry[grown];
+  if (bigger == nullptr) return Err(Error::kOutOfMemory);
+  for (uint32_t i = 0; i < capacity_; ++i) bigger[i] = entries_[i];
+  delete[] entries_;
+  entries_ = bigger;
+  capacity_ = grown;
+  return success();
+}
+
+Result<uint32_t> HandleTable::free_slot() {
+  for (uint32_t slot = 1; slot < capacity_; ++slot) {
+    if (entries_[slot].object == nullptr) return slot;
+  }
+  uint32_t first_new = capacity_ == 0 ? 1 : capacity_;
+  TRY(grow());
+  return first_new;
+}
+
+Result<Handle> HandleTable::add(KernelObject* object, uint32_t rights, uint64_t badge,
+                                RevocationNode* parent) {
+  uint32_t slot = TRY(free_slot());
+  RevocationNode* node = RevocationNode::create(parent);
+  if (node == nullptr) return Err(Error::kOutOfMemory);
+  HandleEntry& e = entries_[slot];
+  object->retain();
+  e.object = object;
+  e.rights = rights;
+  e.badge = badge;
+  e.node = node;
+  ++used_;
+  return encode(slot, e.generation);
+}
+
+Result<void> HandleTable::add_at(Handle value, KernelObject* object, uint32_t rights) {
+  uint32_t slot = value & kSlotMask;
+  if (value >> kSlotBits != 0 || slot == 0 || slot >= kMaxSlots)
+    return Err(Error::kInvalidArgument);
+  while (slot >= capacity_) TRY(grow());
+  HandleEntry& e = entries_[slot];
+  if (e.object != nullptr) return Err(Error::kAlreadyExists);
+  RevocationNode* node = RevocationNode::create(nullptr);
+  if (node == nullptr) return Err(Error::kOutOfMemory);
+  object->retain();
+  e = {object, rights, 0, node, e.generation};
+  ++used_;
+  return success();
+}
+
+Result<HandleEntry*> HandleTable::lookup(Handle value) {
+  uint32_t slot = value & kSlotMask;
+  if (slot == 0 || slot >= capacity_) return Err(Error::kBadHandle);
+  HandleEntry& e = entries_[slot];
+  if (e.object == nullptr || e.generation != (value >> kSlotBits)) return Err(Error::kBadHandle);
+  if (e.node->revoked()) return Err(Error::kBadHandle);
+  return &e;
+}
+
+Result<HandleEntry*> HandleTable::lookup(Handle value, ObjectType type, uint32_t rights) {
+  HandleEntry* e = TRY(lookup(value));
+  if (e->object->type() != type) return Err(Error::kInvalidArgument);
+  if ((e->rights & rights) != rights) return Err(Error::kAccessDenied);
+  return e;
+}
+
+Result<void> HandleTable::remove(Handle value) {
+  uint32_t slot = value & kSlotMask;
+  if (slot == 0 || slot >= capacity_) return Err(Error::kBadHandle);
+  HandleEntry& e = entries_[slot];
+  if (e.object == nullptr || e.generation != (value >> kSlotBits)) return Err(Error::kBadHandle);
+  KernelObject* object = e.object;
+  e.node->release();
+  e = {nullptr, 0, 0, nullptr, uint16_t(e.generation + 1)};
+  --used_;
+  object->release();
+  return success();
+}
+
+Result<void> HandleTable::revoke(Handle value) {
+  HandleEntry* e = TRY(lookup(value));
+  RevocationNode* fresh = RevocationNode::create(e->node->parent());
+  if (fresh == nullptr) return Err(Error::kOutOfMemory);
+  e->node->revoke();
+  e->node->release();
+  e->node = fresh;
+  return success();
+}
+
+void HandleTable::clear() {
+  for (uint32_t slot = 1; slot < capacity_; ++slot) {
+    if (entries_[slot].object != nullptr) (void)remove(encode(slot, entries_[slot].generation));
+  }
+  delete[] entries_;
+  entries_ = nullptr;
+  capacity_ = 0;
+}
+
+}  // namespace atoll_os::kernel

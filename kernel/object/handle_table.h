@@ -1,0 +1,76 @@
+// A task's handle table: handle values to (object, rights, badge), with revocation.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "atoll/result.h"
+#include "object/kernel_object.h"
+
+namespace atoll_os::kernel {
+
+using abi::Handle;
+
+/// Revocation: every handle points at a node; a handle derived from another (duplicate,
+/// transfer, message) gets a child node. revoke() marks a handle's node revoked and gives
+/// the handle a fresh one, so every derived handle — whose chain passes through a revoked
+/// node — stops working while the revoker's own handle keeps working.
+class RevocationNode {
+ public:
+  static RevocationNode* create(RevocationNode* parent);
+  void retain() { ++references_; }
+  void release();
+  bool revoked() const;
+  void revoke() { revoked_ = true; }
+  RevocationNode* parent() const { return parent_; }
+
+ private:
+  RevocationNode* parent_ = nullptr;
+  uint32_t references_ = 1;
+  bool revoked_ = false;
+};
+
+struct HandleEntry {
+  KernelObject* object = nullptr;  // owns one reference; nullptr: free slot
+  uint32_t rights = 0;
+  uint64_t badge = 0;
+  RevocationNode* node = nullptr;  // owns one reference
+  uint16_t generation = 0;         // bumps on every reuse so stale values stop matching
+};
+
+/// Handle values are (generation << 16) | slot, slot >= 1. Grows on demand up to kMaxSlots.
+class HandleTable {
+ public:
+  static constexpr uint32_t kMaxSlots = 4096;
+  static constexpr uint32_t kInitialSlots = 64;
+
+  HandleTable() = default;
+  HandleTable(const HandleTable&) = delete;
+  HandleTable& operator=(const HandleTable&) = delete;
+  ~HandleTable() { clear(); }
+
+  /// Adds `object` (a new reference is taken). `parent` is the revocation node of the
+  /// handle it derives from, if any. kOutOfMemory if the table is full.
+  Result<Handle> add(KernelObject* object, uint32_t rights, uint64_t badge, RevocationNode* parent);
+  /// Puts an entry at a fixed value (boot handles); kAlreadyExists if the slot is used.
+  Result<void> add_at(Handle value, KernelObject* object, uint32_t rights);
+  /// The live, unrevoked entry for `value`: kBadHandle otherwise.
+  Result<HandleEntry*> lookup(Handle value);
+  /// As lookup, and checks type and rights: kBadHandle, kInvalidArgument (wrong type) or
+  /// kAccessDenied (missing rights).
+  Result<HandleEntry*> lookup(Handle value, ObjectType type, uint32_t rights);
+  Result<void> remove(Handle value);
+  Result<void> revoke(Handle value);
+  /// Drops every entry (task teardown).
+  void clear();
+  size_t count() const { return used_; }
+
+ private:
+  Result<uint32_t> free_slot();
+  Result<void> grow();
+  HandleEntry* entries_ = nullptr;
+  uint32_t capacity_ = 0;
+  size_t used_ = 0;
+};
+
+}  // namespace atoll_os::kernel

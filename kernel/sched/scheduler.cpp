@@ -1,0 +1,180 @@
+// The scheduler: run queues, context switches, time slices, timeouts and CPU accounting.
+#include "sched/scheduler.h"
+
+#include "arch/x86_64/context.h"
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/gdt.h"
+#include "object/task.h"
+#include "panic.h"
+#include "sched/run_queues.h"
+#include "timer.h"
+
+namespace atoll_os::kernel {
+namespace {
+
+RunQueues<Thread> ready;
+IntrusiveList<Thread, &Thread::timeout_link> timeouts;  // sorted by deadline_tick
+Thread* current = nullptr;                              // holds a reference
+Thread* idle = nullptr;
+Thread* pending_release = nullptr;  // the thread switched away from, released on the new stack
+bool need_reschedule = false;
+uint64_t last_switch_tsc = 0;
+uint64_t boot_tsc = 0;
+uint64_t tsc_hz = 1'000'000'000;  // replaced by calibrate_tsc()
+
+void finish_switch() {
+  if (Thread* t = pending_release) {
+    pending_release = nullptr;
+    t->release();
+  }
+}
+
+void load_context_of(Thread& next) {
+  if (!next.is_user()) return;
+  x86_64::fpu_restore(next.fpu_state());
+  x86_64::set_kernel_stack(next.kernel_stack_top());
+  x86_64::set_syscall_stack(next.kernel_stack_top());
+  uint64_t root = next.task()->page_table().root();
+  if (x86_64::read_cr3() != root) x86_64::write_cr3(root);
+}
+
+void switch_to(Thread& next) {
+  finish_switch();
+  Thread* previous = current;
+  if (previous == &next) return;
+  uint64_t now = x86_64::read_tsc();
+  previous->cpu_tsc += now - last_switch_tsc;
+  last_switch_tsc = now;
+  if (previous->is_user()) x86_64::fpu_save(previous->fpu_state());
+  load_context_of(next);
+  next.retain();
+  next.slice_left = kTimeSliceTicks;
+  ++next.switches;
+  current = &next;
+  pending_release = previous;
+  x86_64::switch_context(&previous->saved_kernel_rsp, next.saved_kernel_rsp);
+  finish_switch();  // back in `previous`, switched to by someone else
+}
+
+// Whole ticks, plus one: the current tick is already partly over, and a timeout may end
+// late but never early.
+uint64_t ticks_for(uint64_t timeout_ns) {
+  uint64_t tick_ns = 1'000'000'000 / kTimerHz;
+  if (timeout_ns > (UINT64_MAX >> 1)) return UINT64_MAX >> 1;
+  return (timeout_ns + tick_ns - 1) / tick_ns + 1;
+}
+
+void add_timeout(Thread& t, uint64_t timeout_ns) {
+  t.deadline_tick = timer_ticks() + ticks_for(timeout_ns);
+  for (Thread* other = timeouts.front(); other; other = timeouts.next(*other)) {
+    if (other->deadline_tick > t.deadline_tick) {
+      timeouts.insert_before(*other, t);
+      return;
+    }
+  }
+  timeouts.push_back(t);
+}
+
+}  // namespace
+
+Thread& current_thread() {
+  return *current;
+}
+
+void make_ready(Thread& thread) {
+  thread.set_state(ThreadState::kReady);
+  if (thread.suspended() || &thread == current || thread.run_link.linked()) return;
+  ready.enqueue(thread);
+  if (current && thread.priority() > current->priority()) need_reschedule = true;
+}
+
+void unqueue(Thread& thread) {
+  if (thread.run_link.linked()) ready.remove(thread);
+}
+
+void cancel_timeout(Thread& thread) {
+  if (thread.timeout_link.linked()) timeouts.remove(thread);
+}
+
+int64_t block_current(ThreadState state, uint64_t timeout_ns, void (*on_timeout)(Thread&)) {
+  Thread& t = *current;
+  t.set_state(state);
+  t.ipc.result = 0;
+  if (timeout_ns != abi::kForever) {
+    t.on_timeout = on_timeout;
+    add_timeout(t, timeout_ns);
+  }
+  schedule();
+  return t.ipc.result;
+}
+
+void schedule() {
+  need_reschedule = false;
+  Thread& self = *current;
+  if (&self != idle && self.state() == ThreadState::kReady && !self.suspended()) {
+    ready.enqueue(self);
+  }
+  Thread* next = ready.pick();
+  switch_to(next ? *next : *idle);
+}
+
+void scheduler_tick() {
+  if (current == nullptr) return;
+  uint64_t now = timer_ticks();
+  while (Thread* t = timeouts.front()) {
+    if (t->deadline_tick > now) break;
+    timeouts.remove(*t);
+    if (t->on_timeout) t->on_timeout(*t);
+    t->ipc.result = -int64_t(Error::kTimedOut);
+    make_ready(*t);
+  }
+  if (current == idle) {
+    need_reschedule = need_reschedule || !ready.empty();
+  } else if (current->slice_left == 0 || --current->slice_left == 0) {
+    need_reschedule = need_reschedule || ready.highest() >= current->priority();
+    if (!need_reschedule) current->slice_left = kTimeSliceTicks;  // nobody to share with
+  }
+}
+
+void preempt_if_needed() {
+  if (current == nullptr) return;
+  bool stopped = current->state() != ThreadState::kReady || current->suspended();
+  if (need_reschedule || stopped) schedule();
+}
+
+void scheduler_start(Thread& idle_thread) {
+  idle = &idle_thread;
+  idle_thread.set_state(ThreadState::kReady);
+  Thread* next = ready.pick();
+  if (next == nullptr) next = idle;
+  load_context_of(*next);
+  next->retain();  // the current thread's reference
+  next->slice_left = kTimeSliceTicks;
+  current = next;
+  last_switch_tsc = x86_64::read_tsc();
+  uint64_t boot_stack_rsp;  // the boot stack is abandoned here
+  x86_64::switch_context(&boot_stack_rsp, next->saved_kernel_rsp);
+  panic("scheduler: returned to the boot stack");
+}
+
+uint64_t tsc_to_ns(uint64_t tsc) {
+  return uint64_t((unsigned __int128)tsc * 1'000'000'000 / tsc_hz);
+}
+
+uint64_t clock_ns() {
+  return tsc_to_ns(x86_64::read_tsc() - boot_tsc);
+}
+
+void calibrate_tsc() {
+  constexpr uint64_t kTicks = 5;
+  uint64_t start_tick = timer_ticks() + 1;
+  timer_wait_until(start_tick);
+  uint64_t start = x86_64::read_tsc();
+  timer_wait_until(start_tick + kTicks);
+  uint64_t elapsed = x86_64::read_tsc() - start;
+  tsc_hz = elapsed * kTimerHz / kTicks;
+  if (tsc_hz == 0) tsc_hz = 1;
+  boot_tsc = start - elapsed * start_tick / kTicks;  // extrapolated back to tick 0
+}
+
+}  // namespace atoll_os::kernel

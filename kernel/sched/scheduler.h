@@ -1,0 +1,41 @@
+// The scheduler: preemptive priority round robin over ready threads, with timeouts.
+#pragma once
+
+#include <stdint.h>
+
+#include "object/thread.h"
+
+namespace atoll_os::kernel {
+
+inline constexpr uint32_t kTimeSliceTicks = 5;  // 50 ms at 100 Hz
+
+/// Starts scheduling with `idle` as the thread that runs when nothing else can; switches
+/// to the best ready thread and never returns.
+[[noreturn]] void scheduler_start(Thread& idle);
+
+Thread& current_thread();
+/// Makes a thread runnable: state kReady and, unless suspended, queued.
+void make_ready(Thread& thread);
+/// Takes a thread off the run queue if it is on it (suspend, kill).
+void unqueue(Thread& thread);
+/// Blocks the current thread in `state` until woken or, if `timeout_ns` is not kForever,
+/// until the timeout passes (then ipc.result = -kTimedOut and `on_timeout` runs first to
+/// unlink it from what it waited on). Returns the thread's ipc.result.
+int64_t block_current(ThreadState state, uint64_t timeout_ns, void (*on_timeout)(Thread&));
+/// Removes a pending timeout of `thread` (woken by its partner instead).
+void cancel_timeout(Thread& thread);
+/// Gives the CPU to the best ready thread (the current one goes to the back of its queue
+/// if it is still ready).
+void schedule();
+/// Timer tick: wakes expired timeouts, charges the time slice.
+void scheduler_tick();
+/// Called on the way out of an interrupt: switches if a better thread became ready.
+void preempt_if_needed();
+
+/// Nanoseconds since the TSC was calibrated at boot.
+uint64_t clock_ns();
+uint64_t tsc_to_ns(uint64_t tsc);
+/// Measures the TSC rate against the timer (interrupts enabled, takes ~50 ms).
+void calibrate_tsc();
+
+}  // namespace atoll_os::kernel

@@ -1,0 +1,135 @@
+// System calls: endpoints, messages and notifications.
+#include "mm/user_access.h"
+#include "object/endpoint.h"
+#include "object/message_transfer.h"
+#include "object/notification.h"
+#include "object/task.h"
+#include "sched/scheduler.h"
+#include "syscall/syscall.h"
+
+namespace atoll_os::kernel {
+namespace {
+
+constexpr uint32_t kNewObjectRights =
+    abi::kRightRead | abi::kRightWrite | abi::kRightDuplicate | abi::kRightTransfer;
+
+template <typename T>
+int64_t add_new_object(Result<T*> created) {
+  if (!created.ok()) return -int64_t(created.error());
+  T* object = *created;
+  auto handle = current_task().handles().add(object, kNewObjectRights, 0, nullptr);
+  object->release();  // the table holds it now (or nobody, on failure)
+  return syscall_result(handle);
+}
+
+// Reads and checks the caller's message header and records what it sends.
+Result<void> prepare_send(Thread& self, uint64_t buffer, uint64_t badge, bool is_call) {
+  auto header = UserPointer<abi::MessageHeader>(buffer).read(*self.task());
+  if (!header.ok()) return Err(header.error());
+  TRY(validate_send_header(*header));
+  self.ipc.buffer = buffer;
+  self.ipc.header = *header;
+  self.ipc.badge = badge;
+  self.ipc.is_call = is_call;
+  self.ipc.is_fault = false;
+  return success();
+}
+
+// Records where a receive lands and the grant window the caller offers.
+Result<void> prepare_receive(Thread& self, uint64_t buffer) {
+  auto header = UserPointer<abi::MessageHeader>(buffer).read(*self.task());
+  if (!header.ok()) return Err(header.error());
+  if (header->grant_address % kPageSize != 0 || header->grant_length % kPageSize != 0) {
+    return Err(Error::kInvalidArgument);
+  }
+  self.ipc.buffer = buffer;
+  self.ipc.header = *header;
+  return success();
+}
+
+int64_t send_through(uint64_t handle, uint64_t buffer, bool is_call) {
+  Thread& self = current_thread();
+  auto entry =
+      current_task().handles().lookup(handle, abi::ObjectType::kEndpoint, abi::kRightWrite);
+  if (!entry.ok()) return -int64_t(entry.error());
+  Ref<Endpoint> endpoint(static_cast<Endpoint*>((*entry)->object));
+  if (auto ready = prepare_send(self, buffer, (*entry)->badge, is_call); !ready.ok()) {
+    return syscall_result(ready);
+  }
+  return endpoint->send(self, abi::kForever);
+}
+
+int64_t receive_on(uint64_t handle, uint64_t buffer, uint64_t timeout_ns) {
+  Thread& self = current_thread();
+  auto entry = current_task().handles().lookup(handle, abi::ObjectType::kEndpoint, abi::kRightRead);
+  if (!entry.ok()) return -int64_t(entry.error());
+  Ref<Endpoint> endpoint(static_cast<Endpoint*>((*entry)->object));
+  if (auto ready = prepare_receive(self, buffer); !ready.ok()) return syscall_result(ready);
+  return endpoint->receive(self, timeout_ns);
+}
+
+int64_t reply_with(uint64_t buffer) {
+  Thread& self = current_thread();
+  if (auto ready = prepare_send(self, buffer, 0, false); !ready.ok()) return syscall_result(ready);
+  if (self.ipc.header.flags & abi::kMessageGrant) return -int64_t(Error::kNotSupported);
+  return ipc_reply(self);
+}
+
+}  // namespace
+
+int64_t sys_endpoint_create(const SyscallArgs&) {
+  return add_new_object(Endpoint::create());
+}
+
+int64_t sys_ipc_send(const SyscallArgs& args) {
+  return send_through(args.a0, args.a1, false);
+}
+
+int64_t sys_ipc_call(const SyscallArgs& args) {
+  return send_through(args.a0, args.a1, true);
+}
+
+int64_t sys_ipc_recv(const SyscallArgs& args) {
+  return receive_on(args.a0, args.a1, args.a2);
+}
+
+int64_t sys_ipc_reply(const SyscallArgs& args) {
+  return reply_with(args.a0);
+}
+
+int64_t sys_ipc_reply_recv(const SyscallArgs& args) {
+  // A bad endpoint is reported before the reply goes, so the reply is not lost with it.
+  auto entry =
+      current_task().handles().lookup(args.a0, abi::ObjectType::kEndpoint, abi::kRightRead);
+  if (!entry.ok()) return -int64_t(entry.error());
+  if (current_thread().ipc.caller != nullptr) {
+    int64_t replied = reply_with(args.a1);
+    if (replied < 0 && replied != -int64_t(Error::kNotFound)) return replied;
+  }
+  return receive_on(args.a0, args.a1, args.a2);
+}
+
+int64_t sys_notification_create(const SyscallArgs&) {
+  return add_new_object(Notification::create());
+}
+
+int64_t sys_notification_signal(const SyscallArgs& args) {
+  auto entry =
+      current_task().handles().lookup(args.a0, abi::ObjectType::kNotification, abi::kRightWrite);
+  if (!entry.ok()) return -int64_t(entry.error());
+  if (args.a1 >> 63) return -int64_t(Error::kInvalidArgument);  // bit 63 would read as an error
+  static_cast<Notification*>((*entry)->object)->signal(args.a1);
+  return 0;
+}
+
+int64_t sys_notification_wait(const SyscallArgs& args) {
+  auto entry =
+      current_task().handles().lookup(args.a0, abi::ObjectType::kNotification, abi::kRightRead);
+  if (!entry.ok()) return -int64_t(entry.error());
+  Ref<Notification> notification(static_cast<Notification*>((*entry)->object));
+  uint64_t bits = 0;
+  int64_t result = notification->wait(current_thread(), args.a1, bits);
+  return result < 0 ? result : int64_t(bits);
+}
+
+}  // namespace atoll_os::kernel

@@ -1,0 +1,73 @@
+// The memory manager protocol: pm (and init) describe address spaces; mm pages them in.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "atoll/abi/syscalls.h"
+#include "atoll/protocols/protocol.h"
+
+namespace atoll_os::protocols::mm {
+
+inline constexpr uint16_t kProtocolId = kMemoryProtocol;
+
+struct CreateSpaceRequest {
+  uint64_t pid;
+  uint64_t page_quota;  // most pages mm maps for this space; 0: mm's default
+};
+static_assert(sizeof(CreateSpaceRequest) == 16);
+
+enum class RegionKind : uint32_t {
+  kZero = 0,   // demand-zero: heap, stack, bss
+  kImage = 1,  // [data_vaddr, +data_size) from module bytes at data_offset, the rest zero
+};
+
+/// One region of a space. start and length are page-aligned; regions never overlap.
+struct RegionRequest {
+  uint64_t pid;
+  uint64_t start;
+  uint64_t length;
+  uint64_t data_vaddr;   // kImage: where the module bytes begin (inside the region)
+  uint64_t data_offset;  // kImage: their offset in the module
+  uint64_t data_size;    // kImage: how many bytes (the ELF segment's file size)
+  uint32_t flags;        // abi::VmFlags of the pages
+  RegionKind kind;
+  uint32_t module;       // kImage: index in the boot module table
+  uint32_t reserved;
+};
+static_assert(sizeof(RegionRequest) == 64);
+
+struct PidRequest {
+  uint64_t pid;
+};
+static_assert(sizeof(PidRequest) == 8);
+
+struct DestroyReply {
+  uint64_t pages_released;  // pages mm had mapped and still accounted to the space
+};
+static_assert(sizeof(DestroyReply) == 8);
+
+struct SpaceInfo {
+  uint64_t resident_pages;  // pages mm mapped into the space
+  uint64_t page_quota;
+  uint64_t faults_resolved;
+  uint64_t faults_refused;
+  uint64_t last_refused_address;
+  uint32_t region_count;
+  uint32_t reserved;
+};
+static_assert(sizeof(SpaceInfo) == 48);
+
+struct Stats {
+  abi::MemoryInfo kernel;
+  uint64_t spaces;
+  uint64_t resident_pages;  // sum over spaces
+  uint64_t faults_resolved;
+  uint64_t faults_refused;
+};
+static_assert(sizeof(Stats) == 64);
+
+#define ATOLL_PROTOCOL_DEF "atoll/protocols/mm.def"
+#include "atoll/protocols/protocol_codegen.h"
+
+}  // namespace atoll_os::protocols::mm

@@ -1,0 +1,35 @@
+// Filling ProcessStart::arguments: argv[0], the spawner's arguments, then capabilities.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <string_view>
+
+#include "atoll/abi/process.h"
+#include "atoll/result.h"
+
+namespace atoll_os::servers {
+
+/// Appends NUL-terminated strings to a ProcessStart's argument block and counts them.
+class ArgumentWriter {
+ public:
+  explicit ArgumentWriter(abi::ProcessStart& start) : start_(start) {}
+
+  /// kInvalidArgument if `argument` holds a NUL; kOutOfRange if the block is full (the
+  /// block is then unchanged).
+  Result<void> add(std::string_view argument);
+  /// "cap:NAME=VALUE", as protocols::pm::capability_argument reads it.
+  Result<void> add_capability(std::string_view name, uint32_t value);
+  /// `count` strings packed back to back in block[0, bytes), each NUL-terminated, as a
+  /// spawn request carries them. kInvalidArgument if the block does not hold exactly that.
+  Result<void> add_packed(const char* block, size_t bytes, uint32_t count);
+
+  size_t used() const { return used_; }
+
+ private:
+  abi::ProcessStart& start_;
+  size_t used_ = 0;
+};
+
+}  // namespace atoll_os::servers

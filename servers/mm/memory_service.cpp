@@ -1,0 +1,147 @@
+// mm's protocol handlers and fault resolution.
+#include "memory_service.h"
+
+#include "../lib/boot_modules.h"
+
+namespace atoll_os::servers::mm {
+namespace {
+
+using protocols::Call;
+using protocols::Empty;
+using protocols::kSystemBadge;
+
+Result<void> require_system(Call& call) {
+  if (call.badge != kSystemBadge) return call.fail(Error::kAccessDenied, "mm serves pm only");
+  return success();
+}
+
+// The kernel reads only the label of a pager's reply.
+void answer_fault(abi::Message& message, uint64_t label) {
+  message.header.label = label;
+  message.header.length = 0;
+  message.header.handle_count = 0;
+  message.header.flags = 0;
+}
+
+}  // namespace
+
+AddressSpace* MemoryService::find(uint64_t pid) {
+  for (size_t i = 0; i < kMaxSpaces; ++i) {
+    if (used_[i] && spaces_[i].pid() == pid) return &spaces_[i];
+  }
+  return nullptr;
+}
+
+uint64_t MemoryService::module_size(uint32_t index) const {
+  if (modules_ == nullptr) return 0;
+  Result<Module> module = module_at(*modules_, index);
+  return module.ok() ? module->bytes.size() : 0;
+}
+
+Result<Empty> MemoryService::create_space(const protocols::mm::CreateSpaceRequest& request,
+                                          Call& call) {
+  TRY(require_system(call));
+  if (call.received.count != 1) return call.fail(Error::kInvalidArgument, "no task handle");
+  if (find(request.pid) != nullptr) return call.fail(Error::kAlreadyExists, "pid has a space");
+  for (size_t i = 0; i < kMaxSpaces; ++i) {
+    if (used_[i]) continue;
+    uint64_t quota = request.page_quota != 0 ? request.page_quota : kDefaultPageQuota;
+    spaces_[i] = AddressSpace(request.pid, call.received.take(0), quota);
+    used_[i] = true;
+    ++space_count_;
+    return Empty{};
+  }
+  return call.fail(Error::kOutOfMemory, "space table full");
+}
+
+Result<Empty> MemoryService::add_region(const protocols::mm::RegionRequest& request, Call& call) {
+  TRY(require_system(call));
+  AddressSpace* space = find(request.pid);
+  if (space == nullptr) return call.fail(Error::kNotFound, "no space for pid");
+  uint64_t size = request.kind == protocols::mm::RegionKind::kImage ? module_size(request.module)
+                                                                     : 0;
+  Result<void> added = space->add_region(request, size);
+  if (!added.ok()) return call.fail(added.error(), "region refused");
+  return Empty{};
+}
+
+Result<protocols::mm::DestroyReply> MemoryService::destroy_space(
+    const protocols::mm::PidRequest& request, Call& call) {
+  TRY(require_system(call));
+  for (size_t i = 0; i < kMaxSpaces; ++i) {
+    if (!used_[i] || spaces_[i].pid() != request.pid) continue;
+    // The kernel frees the frames when the task dies; pm calls this after that, so closing
+    // our handle is all that is left (it lets the task object go).
+    protocols::mm::DestroyReply reply{spaces_[i].info().resident_pages};
+    kernel_.close(spaces_[i].task());
+    spaces_[i] = AddressSpace();
+    used_[i] = false;
+    --space_count_;
+    return reply;
+  }
+  return call.fail(Error::kNotFound, "no space for pid");
+}
+
+Result<protocols::mm::SpaceInfo> MemoryService::space_info(
+    const protocols::mm::PidRequest& request, Call& call) {
+  TRY(require_system(call));
+  AddressSpace* space = find(request.pid);
+  if (space == nullptr) return call.fail(Error::kNotFound, "no space for pid");
+  return space->info();
+}
+
+Result<protocols::mm::Stats> MemoryService::stats(const Empty&, Call& call) {
+  TRY(require_system(call));
+  protocols::mm::Stats stats{};
+  stats.kernel = TRY(kernel_.memory_info());
+  stats.spaces = space_count_;
+  for (size_t i = 0; i < kMaxSpaces; ++i) {
+    if (used_[i]) stats.resident_pages += spaces_[i].info().resident_pages;
+  }
+  stats.faults_resolved = faults_resolved_;
+  stats.faults_refused = faults_refused_;
+  return stats;
+}
+
+Result<void> MemoryService::resolve(AddressSpace& space, const FaultPlan& plan) {
+  if (!plan.from_module) return kernel_.map_zeroed(space.task(), plan.page, plan.flags);
+  if (modules_ == nullptr) return Err(Error::kNotFound);
+  Module module = TRY(module_at(*modules_, plan.module));
+  return kernel_.map_copy(space.task(), plan.page, plan.flags, module.bytes.data(), plan.copy);
+}
+
+FaultOutcome MemoryService::handle_fault(abi::Message& message) {
+  FaultOutcome outcome{false, message.header.badge, 0, nullptr};
+  AddressSpace* space = find(message.header.badge);
+  if (space == nullptr || message.header.length != sizeof(abi::PageFault)) {
+    outcome.reason = space == nullptr ? "no space for the faulting task" : "malformed fault";
+    ++faults_refused_;
+    answer_fault(message, abi::kLabelFaultRefused);
+    return outcome;
+  }
+  abi::PageFault fault;
+  __builtin_memcpy(&fault, message.payload, sizeof(fault));
+  outcome.address = fault.address;
+  FaultDecision decision = space->decide(fault);
+  if (decision.resolve) {
+    Result<void> mapped = resolve(*space, decision.plan);
+    // kAlreadyExists: another thread of the task faulted on the same page first; the
+    // access succeeds when retried and the page is counted already.
+    if (mapped.ok() || mapped.error() == Error::kAlreadyExists) {
+      if (mapped.ok()) space->note_resolved();
+      ++faults_resolved_;
+      outcome.resolved = true;
+      answer_fault(message, abi::kLabelFaultResolved);
+      return outcome;
+    }
+    outcome.reason = error_name(mapped.error());  // out of frames, typically
+  } else {
+    outcome.reason = refusal_name(decision.refusal);
+  }
+  space->note_refused(fault.address);
+  ++faults_refused_;
+  answer_fault(message, abi::kLabelFaultRefused);
+  return outcome;
+}
+
+}  // namespace atoll_os::servers::mm
