@@ -32,7 +32,7 @@ uint64_t pattern(uint64_t page, uint32_t generation, uint64_t index) {
 }
 
 struct Region {
-  uint64_t* words = nullptr;        // page-aligned
+  uint64_t* words = nullptr;  // page-aligned
   uint64_t pages = 0;
   uint32_t* generations = nullptr;  // per page; 0: never written
   uint64_t next_page = 0;           // round-robin cursor
@@ -151,7 +151,8 @@ bool allocate(Region& region, uint64_t bytes) {
 
 int main(int argc, char** argv) {
   using namespace atoll_os;
-  auto size = argc >= 2 ? user::parse_size(argv[1]) : Result<uint64_t>(Err(Error::kInvalidArgument));
+  auto size =
+      argc >= 2 ? user::parse_size(argv[1]) : Result<uint64_t>(Err(Error::kInvalidArgument));
   auto rate = argc >= 3 ? user::parse_unsigned(argv[2]) : Result<uint64_t>(0);
   if (argc > 3 || !size.ok() || *size == 0 || !rate.ok()) {
     user::print("usage: memtouch SIZE[K|M|G] [RATE pages/s, 0 = all pages once]\n");

@@ -81,9 +81,8 @@ uint64_t select_kth(uint64_t* values, uint64_t count, uint64_t k) {
 void print_result(const char* mode, uint64_t rounds, uint64_t elapsed_ns, uint64_t* cycles) {
   uint64_t per_second = elapsed_ns == 0 ? 0 : rounds * 1'000'000'000 / elapsed_ns;
   uint64_t median = select_kth(cycles, rounds, rounds / 2);
-  print("pingpong: %s: %llu round trips in %llu us: %llu round trips/s, median %llu cycles\n",
-        mode, static_cast<unsigned long long>(rounds),
-        static_cast<unsigned long long>(elapsed_ns / 1000),
+  print("pingpong: %s: %llu round trips in %llu us: %llu round trips/s, median %llu cycles\n", mode,
+        static_cast<unsigned long long>(rounds), static_cast<unsigned long long>(elapsed_ns / 1000),
         static_cast<unsigned long long>(per_second), static_cast<unsigned long long>(median));
 }
 
@@ -100,7 +99,8 @@ int measure_ipc(abi::Handle endpoint, uint64_t rounds, uint64_t* cycles) {
     bool ok = ping(endpoint, i);
     cycles[i] = user::read_tsc() - before;
     if (!ok) {
-      print("pingpong: call %llu failed or got a wrong reply\n", static_cast<unsigned long long>(i));
+      print("pingpong: call %llu failed or got a wrong reply\n",
+            static_cast<unsigned long long>(i));
       return 1;
     }
   }

@@ -7,8 +7,9 @@
 
 int main(int argc, char** argv) {
   using atoll_os::user::print;
-  auto address = argc == 2 ? atoll_os::user::parse_unsigned(argv[1])
-                           : atoll_os::Result<uint64_t>(atoll_os::Err(atoll_os::Error::kInvalidArgument));
+  auto address = argc == 2
+                     ? atoll_os::user::parse_unsigned(argv[1])
+                     : atoll_os::Result<uint64_t>(atoll_os::Err(atoll_os::Error::kInvalidArgument));
   if (!address.ok()) {
     print("usage: snoop ADDRESS (decimal or 0x...)\n");
     return 2;

@@ -73,7 +73,7 @@ class Thread final : public KernelObject {
   ListNode wait_link;     // endpoint queue or notification waiters
   ListNode timeout_link;  // the scheduler's timeout list
   ListNode task_link;     // the task's thread list
-  uint64_t deadline_tick = 0;
+  uint64_t deadline_ns = 0;  // clock_ns() when a timed wait expires
   void (*on_timeout)(Thread&) = nullptr;  // unlinks it from what it waits on
   uint64_t saved_kernel_rsp = 0;          // while switched out
   uint64_t fs_base = 0;

@@ -56,18 +56,13 @@ void switch_to(Thread& next) {
   finish_switch();  // back in `previous`, switched to by someone else
 }
 
-// Whole ticks, plus one: the current tick is already partly over, and a timeout may end
-// late but never early.
-uint64_t ticks_for(uint64_t timeout_ns) {
-  uint64_t tick_ns = 1'000'000'000 / kTimerHz;
-  if (timeout_ns > (UINT64_MAX >> 1)) return UINT64_MAX >> 1;
-  return (timeout_ns + tick_ns - 1) / tick_ns + 1;
-}
-
+// Deadlines are in clock_ns() time, checked on each tick: a timeout may end up to a tick
+// late but never early, even when a loaded host delivers timer ticks in bursts.
 void add_timeout(Thread& t, uint64_t timeout_ns) {
-  t.deadline_tick = timer_ticks() + ticks_for(timeout_ns);
+  uint64_t now = clock_ns();
+  t.deadline_ns = timeout_ns > UINT64_MAX - now ? UINT64_MAX : now + timeout_ns;
   for (Thread* other = timeouts.front(); other; other = timeouts.next(*other)) {
-    if (other->deadline_tick > t.deadline_tick) {
+    if (other->deadline_ns > t.deadline_ns) {
       timeouts.insert_before(*other, t);
       return;
     }
@@ -120,9 +115,9 @@ void schedule() {
 
 void scheduler_tick() {
   if (current == nullptr) return;
-  uint64_t now = timer_ticks();
+  uint64_t now = clock_ns();
   while (Thread* t = timeouts.front()) {
-    if (t->deadline_tick > now) break;
+    if (t->deadline_ns > now) break;
     timeouts.remove(*t);
     if (t->on_timeout) t->on_timeout(*t);
     t->ipc.result = -int64_t(Error::kTimedOut);

@@ -14,8 +14,8 @@ Result<abi::Handle> get_sleep_notification() {
   if (existing != abi::kNoHandle) return existing;
   abi::Handle created = TRY(notification_create());
   // Two threads may race to create it: the loser closes its own and uses the winner's.
-  if (__atomic_compare_exchange_n(&sleep_notification, &existing, created, false,
-                                  __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+  if (__atomic_compare_exchange_n(&sleep_notification, &existing, created, false, __ATOMIC_ACQ_REL,
+                                  __ATOMIC_ACQUIRE)) {
     return created;
   }
   (void)handle_close(created);

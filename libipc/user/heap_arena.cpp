@@ -34,8 +34,6 @@ size_t class_capacity(size_t index) {
 
 }  // namespace
 
-
-
 void* HeapArena::allocate(size_t size, bool* fresh) {
   static_assert(sizeof(Header) == kHeaderSize);
   if (size > limit_ - base_) return nullptr;  // also keeps the rounding below from overflowing

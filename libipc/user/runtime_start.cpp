@@ -30,8 +30,6 @@ abi::Handle console_endpoint = abi::kNoHandle;
 // argv's strings: writable, as C programs may expect.
 char argument_storage[sizeof(abi::ProcessStart::arguments)];
 
-constexpr const char kInitName[] = "init";
-
 void write_log(const char* text) {
   (void)debug_write(text, strlen(text));
 }
@@ -43,9 +41,10 @@ bool take_start_information(const void* start_info) {
     // init: the kernel gives it the module table and fixed handles, but no ProcessStart.
     boot_table = static_cast<const abi::BootModuleTable*>(start_info);
     start_copy.magic = abi::kProcessStartMagic;
-    start_copy.argc = 1;
     start_copy.self_task = abi::kBootSelfTask;
-    memcpy(start_copy.arguments, kInitName, sizeof(kInitName));
+    start_copy.argc = static_cast<uint32_t>(
+        init_arguments(boot_table->command_line, sizeof(boot_table->command_line),
+                       start_copy.arguments, sizeof(start_copy.arguments)));
     return true;
   }
   const auto* start = static_cast<const abi::ProcessStart*>(start_info);

@@ -27,8 +27,8 @@ Result<abi::Handle> spawn_thread(ThreadFunction function, void* argument, size_t
   }
   auto* stack = static_cast<uint8_t*>(malloc(stack_bytes));
   if (stack == nullptr) return Err(Error::kOutOfMemory);
-  uintptr_t top = (reinterpret_cast<uintptr_t>(stack) + stack_bytes - sizeof(ThreadLaunch)) &
-                  ~uintptr_t{15};
+  uintptr_t top =
+      (reinterpret_cast<uintptr_t>(stack) + stack_bytes - sizeof(ThreadLaunch)) & ~uintptr_t{15};
   auto* launch = reinterpret_cast<ThreadLaunch*>(top);
   launch->function = function;
   launch->argument = argument;

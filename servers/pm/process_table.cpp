@@ -71,6 +71,7 @@ void ProcessTable::end(Process& process, abi::TaskState state, int64_t exit_code
   process.fault_address = fault_address;
   process.task = abi::kNoHandle;
   process.thread = abi::kNoHandle;
+  process.pager = abi::kNoHandle;
   process.waiter = abi::kNoHandle;
   process.ended_order = ++ended_;
 }

@@ -29,6 +29,7 @@ struct Process {
   bool adopted;  // started by init: pm gets no death notification for it
   abi::Handle task;
   abi::Handle thread;
+  abi::Handle pager;   // pm's copy of the badged pager handle the task was created with
   abi::Handle waiter;  // notification signalled with kWaitBit when it ends; 0: none
   abi::TaskState state;
   int64_t exit_code;

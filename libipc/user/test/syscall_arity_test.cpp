@@ -23,8 +23,8 @@ TEST(SyscallArity, FlagsMalformedSignatures) {
 }
 
 // Every entry of the real table parses and fits the six argument registers.
-#define ATOLL_SYSCALL(number, name, signature)                   \
-  static_assert(syscall_arity(signature) >= 0, #name);           \
+#define ATOLL_SYSCALL(number, name, signature)         \
+  static_assert(syscall_arity(signature) >= 0, #name); \
   static_assert(syscall_arity(signature) <= 6, #name);
 #include "atoll/abi/syscalls.def"
 #undef ATOLL_SYSCALL

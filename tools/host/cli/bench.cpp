@@ -4,13 +4,41 @@
 #include "cli/commands.h"
 #include "hostlib/boot_bench.h"
 #include "hostlib/build_tree.h"
+#include "hostlib/ipc_bench.h"
 
 namespace atoll_os::host::cli {
 
+namespace {
+
+// `bench ipc`: instruction counts under -icount shift=0, nanoseconds under plain TCG.
+int bench_ipc(const CliOptions& options) {
+  NodeConfig config = options.node;
+  config.name = options.name.value_or("bench-ipc");
+  auto counted = measure_ipc(config, true, options.timeout);
+  if (!counted) return report(counted.failure());
+  auto timed = measure_ipc(config, false, options.timeout);
+  if (!timed) return report(timed.failure());
+  IpcBenchResult result{accel_name(config.accel), counted->roundtrip_ticks,
+                        counted->null_syscall_ticks, timed->roundtrip_ns};
+  auto dir = options.out.value_or(BuildTree::configured().root() / "bench" / "ipc");
+  auto file = write_ipc_bench(result, dir);
+  if (!file) return report(file.failure());
+  printf(
+      "ipc (%s): call+reply round trip %lu instructions, %lu ns; null syscall %lu "
+      "instructions  [%s]\n",
+      result.accel.c_str(), (unsigned long)result.roundtrip_instructions,
+      (unsigned long)result.roundtrip_ns, (unsigned long)result.null_syscall_instructions,
+      file->c_str());
+  return 0;
+}
+
+}  // namespace
+
 int bench(const CliOptions& options) {
+  if (options.positional.size() == 1 && options.positional[0] == "ipc") return bench_ipc(options);
   if (options.positional.size() != 1 || options.positional[0] != "boot") {
     return report(
-        fail(Error::kInvalidArgument, "usage: atoll-host bench boot [--runs N] [--out DIR]"));
+        fail(Error::kInvalidArgument, "usage: atoll-host bench boot|ipc [--runs N] [--out DIR]"));
   }
   NodeConfig config = options.node;
   config.name = options.name.value_or("bench-boot");

@@ -12,8 +12,7 @@ namespace atoll_os::user {
 
 /// Resets `message` to `label` with a copy of `payload`: no handles, no grant, no flags.
 /// kInvalidArgument if `length` exceeds kMessagePayloadMax (the message is then untouched).
-Result<void> set_message(abi::Message& message, uint64_t label, const void* payload,
-                         size_t length);
+Result<void> set_message(abi::Message& message, uint64_t label, const void* payload, size_t length);
 
 /// Sends `label` + `payload` to `endpoint` and waits for the reply, which lands in `reply`
 /// (its label is the protocol's status; interpreting it is the caller's business).

@@ -8,9 +8,11 @@
 //    instance after a migration), and builds argv from ProcessStart::arguments in the heap.
 //  - init, started by the kernel: rdi = abi::BootModuleTable* at kBootModuleTableAddress.
 //    process_start() is then synthesised (pid 0, self_task = kBootSelfTask, every other
-//    handle 0, argv = {"init"}) and boot_modules() returns the table. init has no pager,
-//    so its heap maps its own pages (heap_map_own_pages with kBootSelfTask); its stack is
-//    what the kernel mapped (16 pages).
+//    handle 0) and boot_modules() returns the table. argv comes from the kernel command
+//    line as on Linux: argv[0] is the value of init=NAME ("init" without it), and the words
+//    after a lone "--" follow ("init=counter -- 5 200" runs counter with 5 and 200).
+//    init has no pager, so its heap maps its own pages (heap_map_own_pages with
+//    kBootSelfTask); its stack is what the kernel mapped (16 pages).
 // Then global constructors run, main runs, and its return value goes to task_exit().
 #pragma once
 

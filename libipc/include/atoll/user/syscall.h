@@ -119,8 +119,7 @@ inline int64_t invoke(abi::Syscall n, uint64_t a, uint64_t b, uint64_t c) {
 inline int64_t invoke(abi::Syscall n, uint64_t a, uint64_t b, uint64_t c, uint64_t d) {
   return syscall4(n, a, b, c, d);
 }
-inline int64_t invoke(abi::Syscall n, uint64_t a, uint64_t b, uint64_t c, uint64_t d,
-                      uint64_t e) {
+inline int64_t invoke(abi::Syscall n, uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e) {
   return syscall5(n, a, b, c, d, e);
 }
 inline int64_t invoke(abi::Syscall n, uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e,
@@ -131,14 +130,14 @@ inline int64_t invoke(abi::Syscall n, uint64_t a, uint64_t b, uint64_t c, uint64
 // raw::NAME(args...) for every system call: the kernel's result word (>= 0 success,
 // -Error failure). Passing a different number of arguments than syscalls.def declares is a
 // compile error, so the typed wrappers cannot drift from the one source of truth.
-#define ATOLL_SYSCALL(number, name, signature)                                         \
-  static_assert(syscall_arity(signature) >= 0 && syscall_arity(signature) <= 6,         \
-                "syscalls.def: malformed signature of " #name);                         \
-  template <typename... Args>                                                          \
-  inline int64_t name(Args... args) {                                                  \
-    static_assert(sizeof...(Args) == syscall_arity(signature),                         \
-                  "syscalls.def declares " #name signature);                           \
-    return invoke(abi::Syscall::name, to_word(args)...);                               \
+#define ATOLL_SYSCALL(number, name, signature)                                  \
+  static_assert(syscall_arity(signature) >= 0 && syscall_arity(signature) <= 6, \
+                "syscalls.def: malformed signature of " #name);                 \
+  template <typename... Args>                                                   \
+  inline int64_t name(Args... args) {                                           \
+    static_assert(sizeof...(Args) == syscall_arity(signature),                  \
+                  "syscalls.def declares " #name signature);                    \
+    return invoke(abi::Syscall::name, to_word(args)...);                        \
   }
 #include "atoll/abi/syscalls.def"
 #undef ATOLL_SYSCALL

@@ -76,7 +76,8 @@ inline Result<Handle> endpoint_create() {
 inline Result<void> ipc_send(Handle endpoint, const abi::Message& message) {
   return detail::to_void(raw::ipc_send(endpoint, &message));
 }
-inline Result<void> ipc_recv(Handle endpoint, abi::Message& message, uint64_t timeout_ns = kForever) {
+inline Result<void> ipc_recv(Handle endpoint, abi::Message& message,
+                             uint64_t timeout_ns = kForever) {
   return detail::to_void(raw::ipc_recv(endpoint, &message, timeout_ns));
 }
 /// Sends `message` and waits for the reply, which overwrites it.
