@@ -6,9 +6,13 @@
 // back into a call to the very function being defined.
 extern "C" {
 
+// Quadwords first, then the tail: under QEMU's -icount every repetition counts as an
+// instruction, and the IPC benchmark is measured there.
 void* memcpy(void* dest, const void* src, size_t n) {
   void* d = dest;
-  asm volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(n) : : "memory");
+  size_t words = n / 8, tail = n % 8;
+  asm volatile("rep movsq" : "+D"(d), "+S"(src), "+c"(words) : : "memory");
+  asm volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(tail) : : "memory");
   return dest;
 }
 

@@ -2,20 +2,25 @@
 #include "mm/user_access.h"
 
 #include "arch/x86_64/memory_layout.h"
+#include "arch/x86_64/user_address_space.h"
 #include "atoll/abi/process.h"
 #include "object/task.h"
 
 namespace atoll_os::kernel {
 namespace {
 
-// The kernel address of `user_address` in `task`, if the page allows the access.
+constexpr uint64_t kPteWritable = 1u << 1, kPteUser = 1u << 2;
+constexpr uint64_t kPteAddress = 0x000f'ffff'ffff'f000;
+
+// The kernel address of `user_address` in `task`, if the page allows the access. This is
+// the IPC copy path: a direct walk to the 4 KiB leaf (user mappings have no large pages;
+// the tables above a user leaf are always user and writable).
 Result<uint8_t*> user_byte(Task& task, uint64_t user_address, bool write) {
   if (user_address >= abi::kUserSpaceEnd) return Err(Error::kInvalidArgument);
-  auto t = task.page_table().translate(user_address);
-  if (!t.ok()) return Err(Error::kInvalidArgument);
-  if (!(t->flags & x86_64::kPageUser)) return Err(Error::kInvalidArgument);
-  if (write && !(t->flags & x86_64::kPageWritable)) return Err(Error::kInvalidArgument);
-  return x86_64::kDirectMap.at(t->physical);
+  const uint64_t* pte = x86_64::user_leaf_entry(task.page_table().root(), user_address);
+  if (pte == nullptr || !(*pte & kPteUser)) return Err(Error::kInvalidArgument);
+  if (write && !(*pte & kPteWritable)) return Err(Error::kInvalidArgument);
+  return x86_64::kDirectMap.at((*pte & kPteAddress) + user_address % kPageSize);
 }
 
 size_t to_page_end(uint64_t address) {

@@ -13,7 +13,7 @@ namespace atoll_os::kernel {
 namespace {
 
 RunQueues<Thread> ready;
-IntrusiveList<Thread, &Thread::timeout_link> timeouts;  // sorted by deadline_tick
+IntrusiveList<Thread, &Thread::timeout_link> timeouts;  // sorted by deadline_ns
 Thread* current = nullptr;                              // holds a reference
 Thread* idle = nullptr;
 Thread* pending_release = nullptr;  // the thread switched away from, released on the new stack

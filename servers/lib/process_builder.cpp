@@ -62,14 +62,11 @@ Result<abi::Handle> populate(abi::Handle self, protocols::mm::Client& mm, abi::H
   *reason = "mm refused a region";
   RegionPlan plan = plan_regions(spec.pid, image, module);
   for (size_t i = 0; i < plan.count; ++i) TRY(mm.add_region(plan.regions[i]));
-  abi::ProcessStart start{};
-  TRY(fill_start(task, spec, start, reason));
-  *reason = "could not map the start page";
-  TRY(map_filled_page(self, task, abi::kProcessStartAddress, abi::kVmRead,
-                      [&](uint8_t* page) { memcpy(page, &start, sizeof(start)); }));
+  TRY(write_start_page(self, task, spec, reason));
   *reason = "could not create the first thread";
   abi::Handle thread =
       TRY(user::thread_create(task, image.entry, abi::kUserStackTop, abi::kProcessStartAddress));
+  if (!spec.start_thread) return thread;
   if (Result<void> started = user::thread_start(thread, spec.priority); !started.ok()) {
     (void)handle_close(thread);
     return Err(started.error());
@@ -78,6 +75,15 @@ Result<abi::Handle> populate(abi::Handle self, protocols::mm::Client& mm, abi::H
 }
 
 }  // namespace
+
+Result<void> write_start_page(abi::Handle self, abi::Handle task, const ProcessSpec& spec,
+                              const char** reason) {
+  abi::ProcessStart start{};
+  TRY(fill_start(task, spec, start, reason));
+  *reason = "could not map the start page";
+  return map_filled_page(self, task, abi::kProcessStartAddress, abi::kVmRead,
+                         [&](uint8_t* page) { memcpy(page, &start, sizeof(start)); });
+}
 
 Result<BuiltProcess> build_process(abi::Handle self, protocols::mm::Client& mm,
                                    const ProcessSpec& spec, const char** reason) {

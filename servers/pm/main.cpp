@@ -74,7 +74,7 @@ auto SyscallProcessKernel::launch(const Launch& launch, const char** reason)
   spec.pid = launch.process.pid;
   spec.node = user::process_start().node;
   spec.modules = reinterpret_cast<const abi::BootModuleTable*>(abi::kBootModuleTableAddress);
-  spec.module = launch.process.name;
+  spec.module = request.module;  // checked NUL-terminated; Process::name may be cut short
   spec.pager_source = caps_.pager_mint;
   spec.death_notification = caps_.deaths;
   spec.death_bits = launch.death_bit;
