@@ -12,14 +12,23 @@ namespace {
 constexpr uint64_t kPteWritable = 1u << 1, kPteUser = 1u << 2;
 constexpr uint64_t kPteAddress = 0x000f'ffff'ffff'f000;
 
+constexpr uint64_t kPtePresent = 1;
+
 // The kernel address of `user_address` in `task`, if the page allows the access. This is
-// the IPC copy path: a direct walk to the 4 KiB leaf (user mappings have no large pages;
-// the tables above a user leaf are always user and writable).
+// the IPC copy path: the 4 KiB leaf (user mappings have no large pages; the tables above a
+// user leaf are always user and writable), usually from the task's cache of recent walks.
+// A write marks the page accessed and dirty, as the CPU would: the kernel writes through
+// the direct map, and pre-copy migration must still see the page as dirtied.
 Result<uint8_t*> user_byte(Task& task, uint64_t user_address, bool write) {
   if (user_address >= abi::kUserSpaceEnd) return Err(Error::kInvalidArgument);
-  const uint64_t* pte = x86_64::user_leaf_entry(task.page_table().root(), user_address);
-  if (pte == nullptr || !(*pte & kPteUser)) return Err(Error::kInvalidArgument);
-  if (write && !(*pte & kPteWritable)) return Err(Error::kInvalidArgument);
+  uint64_t* pte = task.leaf_entry(user_address);
+  if (pte == nullptr || (*pte & (kPtePresent | kPteUser)) != (kPtePresent | kPteUser)) {
+    return Err(Error::kInvalidArgument);
+  }
+  if (write) {
+    if (!(*pte & kPteWritable)) return Err(Error::kInvalidArgument);
+    *pte |= x86_64::kPteDirty | x86_64::kPteAccessed;
+  }
   return x86_64::kDirectMap.at((*pte & kPteAddress) + user_address % kPageSize);
 }
 

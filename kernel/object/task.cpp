@@ -99,7 +99,22 @@ void Task::kill_threads() {
   }
 }
 
+uint64_t* Task::leaf_entry(uint64_t vaddr) {
+  uint64_t page = vaddr & ~(kPageSize - 1);
+  for (int i = 0; i < kLeafCacheSize; ++i) {
+    if (leaf_cache_page_[i] == page) return leaf_cache_entry_[i];
+  }
+  if (page_table_.root() == 0) return nullptr;
+  uint64_t* entry = x86_64::user_leaf_entry(page_table_.root(), vaddr);
+  if (entry == nullptr) return nullptr;  // not cached: a table may appear later
+  leaf_cache_page_[leaf_cache_next_] = page;
+  leaf_cache_entry_[leaf_cache_next_] = entry;
+  leaf_cache_next_ = (leaf_cache_next_ + 1) % kLeafCacheSize;
+  return entry;
+}
+
 void Task::release_address_space() {
+  for (int i = 0; i < kLeafCacheSize; ++i) leaf_cache_page_[i] = ~0ull;
   if (page_table_.root() == 0) return;
   if (x86_64::read_cr3() == page_table_.root()) {
     x86_64::write_cr3(x86_64::kernel_page_table().root());

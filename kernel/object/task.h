@@ -53,6 +53,12 @@ class Task final : public KernelObject {
 
   void fill_status(abi::TaskStatus& out) const;
 
+  /// The 4 KiB leaf entry mapping `vaddr` (nullptr if no table reaches it), through a small
+  /// cache of recent walks: the IPC copy path asks for the same few pages again and again.
+  /// A cached pointer stays valid until the address space is released, because user page
+  /// tables are only ever freed then; callers still check the entry's present bit.
+  uint64_t* leaf_entry(uint64_t vaddr);
+
   /// The first task: its end is the end of the system, so it panics instead.
   static void set_init(Task* task) { init_task_ = task; }
   /// With the boot option poweroff_on_init_exit, init's end powers the node off instead:
@@ -80,6 +86,10 @@ class Task final : public KernelObject {
   uint64_t fault_rip_ = 0;
   uint64_t pages_mapped_ = 0;
   bool io_ports_ = false;
+  static constexpr int kLeafCacheSize = 4;
+  uint64_t leaf_cache_page_[kLeafCacheSize] = {~0ull, ~0ull, ~0ull, ~0ull};
+  uint64_t* leaf_cache_entry_[kLeafCacheSize] = {};
+  int leaf_cache_next_ = 0;
   static inline Task* init_task_ = nullptr;
   static inline bool init_exit_powers_off_ = false;
 };
