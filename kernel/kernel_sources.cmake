@@ -35,6 +35,7 @@ add_executable(atoll_kernel
   mm/user_frames.cpp
   object/endpoint.cpp
   object/handle_table.cpp
+  object/ipc_fastpath.cpp
   object/irq_line.cpp
   object/message_transfer.cpp
   object/notification.cpp

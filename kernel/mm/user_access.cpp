@@ -9,27 +9,10 @@
 namespace atoll_os::kernel {
 namespace {
 
-constexpr uint64_t kPteWritable = 1u << 1, kPteUser = 1u << 2;
-constexpr uint64_t kPteAddress = 0x000f'ffff'ffff'f000;
-
-constexpr uint64_t kPtePresent = 1;
-
-// The kernel address of `user_address` in `task`, if the page allows the access. This is
-// the IPC copy path: the 4 KiB leaf (user mappings have no large pages; the tables above a
-// user leaf are always user and writable), usually from the task's cache of recent walks.
-// A write marks the page accessed and dirty, as the CPU would: the kernel writes through
-// the direct map, and pre-copy migration must still see the page as dirtied.
 Result<uint8_t*> user_byte(Task& task, uint64_t user_address, bool write) {
-  if (user_address >= abi::kUserSpaceEnd) return Err(Error::kInvalidArgument);
-  uint64_t* pte = task.leaf_entry(user_address);
-  if (pte == nullptr || (*pte & (kPtePresent | kPteUser)) != (kPtePresent | kPteUser)) {
-    return Err(Error::kInvalidArgument);
-  }
-  if (write) {
-    if (!(*pte & kPteWritable)) return Err(Error::kInvalidArgument);
-    *pte |= x86_64::kPteDirty | x86_64::kPteAccessed;
-  }
-  return x86_64::kDirectMap.at((*pte & kPteAddress) + user_address % kPageSize);
+  uint8_t* p = user_pointer(task, user_address, write);
+  if (p == nullptr) return Err(Error::kInvalidArgument);
+  return p;
 }
 
 size_t to_page_end(uint64_t address) {

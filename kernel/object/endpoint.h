@@ -19,6 +19,14 @@ class Endpoint final : public KernelObject {
   /// The current thread receives into ipc.buffer (ipc.header holds its grant window).
   int64_t receive(Thread& receiver, uint64_t timeout_ns);
 
+  /// The fastpaths: a call to a waiting receiver, and a reply to a waiting caller followed
+  /// by a receive that must block, each for a small message without handles or grants and
+  /// a partner that may run at once. They hand the CPU straight to the partner. They
+  /// return false, changing nothing, whenever any condition fails; the caller then takes
+  /// the general path, which handles every case (and reports every error).
+  bool call_fast(Thread& caller, uint64_t badge, uint64_t buffer, int64_t& result);
+  bool reply_receive_fast(Thread& server, uint64_t buffer, uint64_t timeout_ns, int64_t& result);
+
   /// Takes a blocked thread off this endpoint's queues (timeout, kill).
   void unlink(Thread& thread);
 

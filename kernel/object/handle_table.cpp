@@ -32,10 +32,11 @@ void RevocationNode::release() {
   }
 }
 
-bool RevocationNode::revoked() const {
+bool RevocationNode::revoked_slow() const {
   for (const RevocationNode* n = this; n; n = n->parent_) {
     if (n->revoked_) return true;
   }
+  checked_epoch_ = epoch_;  // clean now; revocations only ever add, so recheck after one
   return false;
 }
 
@@ -88,22 +89,6 @@ Result<void> HandleTable::add_at(Handle value, KernelObject* object, uint32_t ri
   e = {object, rights, 0, node, e.generation};
   ++used_;
   return success();
-}
-
-Result<HandleEntry*> HandleTable::lookup(Handle value) {
-  uint32_t slot = value & kSlotMask;
-  if (slot == 0 || slot >= capacity_) return Err(Error::kBadHandle);
-  HandleEntry& e = entries_[slot];
-  if (e.object == nullptr || e.generation != (value >> kSlotBits)) return Err(Error::kBadHandle);
-  if (e.node->revoked()) return Err(Error::kBadHandle);
-  return &e;
-}
-
-Result<HandleEntry*> HandleTable::lookup(Handle value, ObjectType type, uint32_t rights) {
-  HandleEntry* e = TRY(lookup(value));
-  if (e->object->type() != type) return Err(Error::kInvalidArgument);
-  if ((e->rights & rights) != rights) return Err(Error::kAccessDenied);
-  return e;
 }
 
 Result<void> HandleTable::remove(Handle value) {

@@ -20,14 +20,26 @@ class RevocationNode {
   static RevocationNode* create(RevocationNode* parent);
   void retain() { ++references_; }
   void release();
-  bool revoked() const;
-  void revoke() { revoked_ = true; }
+  /// True if this node or an ancestor was revoked. Walks the chain only when some
+  /// revocation happened since this node was last found valid.
+  bool revoked() const {
+    if (checked_epoch_ == epoch_) return false;
+    return revoked_slow();
+  }
+  void revoke() {
+    revoked_ = true;
+    ++epoch_;
+  }
   RevocationNode* parent() const { return parent_; }
 
  private:
   RevocationNode* parent_ = nullptr;
   uint32_t references_ = 1;
+  bool revoked_slow() const;
+
   bool revoked_ = false;
+  mutable uint64_t checked_epoch_ = ~0ull;  // the epoch at which the chain was last clean
+  static inline uint64_t epoch_ = 0;        // counts revocations, kernel-wide
 };
 
 struct HandleEntry {
@@ -55,10 +67,20 @@ class HandleTable {
   /// Puts an entry at a fixed value (boot handles); kAlreadyExists if the slot is used.
   Result<void> add_at(Handle value, KernelObject* object, uint32_t rights);
   /// The live, unrevoked entry for `value`: kBadHandle otherwise.
-  Result<HandleEntry*> lookup(Handle value);
+  Result<HandleEntry*> lookup(Handle value) {
+    HandleEntry* e = find(value);
+    if (e == nullptr) return Err(Error::kBadHandle);
+    return e;
+  }
   /// As lookup, and checks type and rights: kBadHandle, kInvalidArgument (wrong type) or
-  /// kAccessDenied (missing rights).
-  Result<HandleEntry*> lookup(Handle value, ObjectType type, uint32_t rights);
+  /// kAccessDenied (missing rights). Inline: every system call with a handle comes here.
+  Result<HandleEntry*> lookup(Handle value, ObjectType type, uint32_t rights) {
+    HandleEntry* e = find(value);
+    if (e == nullptr) return Err(Error::kBadHandle);
+    if (e->object->type() != type) return Err(Error::kInvalidArgument);
+    if ((e->rights & rights) != rights) return Err(Error::kAccessDenied);
+    return e;
+  }
   Result<void> remove(Handle value);
   Result<void> revoke(Handle value);
   /// Drops every entry (task teardown).
@@ -66,6 +88,13 @@ class HandleTable {
   size_t count() const { return used_; }
 
  private:
+  HandleEntry* find(Handle value) {
+    uint32_t slot = value & 0xffff;
+    if (slot == 0 || slot >= capacity_) return nullptr;
+    HandleEntry& e = entries_[slot];
+    if (e.object == nullptr || e.generation != (value >> 16) || e.node->revoked()) return nullptr;
+    return &e;
+  }
   Result<uint32_t> free_slot();
   Result<void> grow();
   HandleEntry* entries_ = nullptr;

@@ -99,11 +99,8 @@ void Task::kill_threads() {
   }
 }
 
-uint64_t* Task::leaf_entry(uint64_t vaddr) {
+uint64_t* Task::leaf_entry_slow(uint64_t vaddr) {
   uint64_t page = vaddr & ~(kPageSize - 1);
-  for (int i = 0; i < kLeafCacheSize; ++i) {
-    if (leaf_cache_page_[i] == page) return leaf_cache_entry_[i];
-  }
   if (page_table_.root() == 0) return nullptr;
   uint64_t* entry = x86_64::user_leaf_entry(page_table_.root(), vaddr);
   if (entry == nullptr) return nullptr;  // not cached: a table may appear later

@@ -57,7 +57,13 @@ class Task final : public KernelObject {
   /// cache of recent walks: the IPC copy path asks for the same few pages again and again.
   /// A cached pointer stays valid until the address space is released, because user page
   /// tables are only ever freed then; callers still check the entry's present bit.
-  uint64_t* leaf_entry(uint64_t vaddr);
+  uint64_t* leaf_entry(uint64_t vaddr) {
+    uint64_t page = vaddr & ~(kPageSize - 1);
+    for (int i = 0; i < kLeafCacheSize; ++i) {
+      if (leaf_cache_page_[i] == page) return leaf_cache_entry_[i];
+    }
+    return leaf_entry_slow(vaddr);
+  }
 
   /// The first task: its end is the end of the system, so it panics instead.
   static void set_init(Task* task) { init_task_ = task; }
@@ -71,6 +77,7 @@ class Task final : public KernelObject {
   Result<void> map_frame(uint64_t vaddr, PhysAddr frame, uint32_t flags);
   void release_address_space();
   void release_everything();
+  uint64_t* leaf_entry_slow(uint64_t vaddr);
   void kill_threads();
 
   x86_64::PageTable page_table_;

@@ -10,11 +10,15 @@
 #include "timer.h"
 
 namespace atoll_os::kernel {
+
+Thread* detail::current = nullptr;  // holds a reference
+
 namespace {
+
+using detail::current;
 
 RunQueues<Thread> ready;
 IntrusiveList<Thread, &Thread::timeout_link> timeouts;  // sorted by deadline_ns
-Thread* current = nullptr;                              // holds a reference
 Thread* idle = nullptr;
 Thread* pending_release = nullptr;  // the thread switched away from, released on the new stack
 bool need_reschedule = false;
@@ -72,10 +76,6 @@ void add_timeout(Thread& t, uint64_t timeout_ns) {
 
 }  // namespace
 
-Thread& current_thread() {
-  return *current;
-}
-
 void make_ready(Thread& thread) {
   thread.set_state(ThreadState::kReady);
   if (thread.suspended() || &thread == current || thread.run_link.linked()) return;
@@ -87,8 +87,8 @@ void unqueue(Thread& thread) {
   if (thread.run_link.linked()) ready.remove(thread);
 }
 
-void cancel_timeout(Thread& thread) {
-  if (thread.timeout_link.linked()) timeouts.remove(thread);
+void cancel_timeout_slow(Thread& thread) {
+  timeouts.remove(thread);
 }
 
 int64_t block_current(ThreadState state, uint64_t timeout_ns, void (*on_timeout)(Thread&)) {
@@ -101,6 +101,20 @@ int64_t block_current(ThreadState state, uint64_t timeout_ns, void (*on_timeout)
   }
   schedule();
   return t.ipc.result;
+}
+
+int detail::highest_ready_priority() {
+  return ready.highest();
+}
+
+int64_t block_and_switch_to(ThreadState state, Thread& next) {
+  Thread& self = *current;
+  self.set_state(state);
+  self.ipc.result = 0;
+  next.set_state(ThreadState::kReady);
+  need_reschedule = false;
+  switch_to(next);
+  return self.ipc.result;
 }
 
 void schedule() {

@@ -13,7 +13,13 @@ inline constexpr uint32_t kTimeSliceTicks = 5;  // 50 ms at 100 Hz
 /// to the best ready thread and never returns.
 [[noreturn]] void scheduler_start(Thread& idle);
 
-Thread& current_thread();
+namespace detail {
+extern Thread* current;  // the running thread; read through current_thread()
+}  // namespace detail
+
+inline Thread& current_thread() {
+  return *detail::current;
+}
 /// Makes a thread runnable: state kReady and, unless suspended, queued.
 void make_ready(Thread& thread);
 /// Takes a thread off the run queue if it is on it (suspend, kill).
@@ -23,7 +29,23 @@ void unqueue(Thread& thread);
 /// unlink it from what it waited on). Returns the thread's ipc.result.
 int64_t block_current(ThreadState state, uint64_t timeout_ns, void (*on_timeout)(Thread&));
 /// Removes a pending timeout of `thread` (woken by its partner instead).
-void cancel_timeout(Thread& thread);
+void cancel_timeout_slow(Thread& thread);
+inline void cancel_timeout(Thread& thread) {
+  if (thread.timeout_link.linked()) cancel_timeout_slow(thread);
+}
+namespace detail {
+int highest_ready_priority();
+}  // namespace detail
+
+/// The IPC fastpath's hand-off: true if `next` (woken, not queued) may run now in place of
+/// the current thread without overtaking a higher-priority ready thread.
+inline bool can_switch_directly(const Thread& next) {
+  return !next.suspended() && !next.run_link.linked() &&
+         int(next.priority()) >= detail::highest_ready_priority();
+}
+/// Blocks the current thread in `state` and runs `next` at once, skipping the run queue;
+/// only after can_switch_directly(next). Returns the current thread's ipc.result.
+int64_t block_and_switch_to(ThreadState state, Thread& next);
 /// Gives the CPU to the best ready thread (the current one goes to the back of its queue
 /// if it is still ready).
 void schedule();

@@ -22,37 +22,55 @@ int64_t add_new_object(Result<T*> created) {
   return syscall_result(handle);
 }
 
+// Copies the message header at `buffer` into the thread's IPC state.
+Result<void> read_header(Thread& self, uint64_t buffer) {
+  constexpr uint64_t kSize = sizeof(abi::MessageHeader);
+  if (buffer % kPageSize + kSize <= kPageSize) {  // the usual case: one page, one lookup
+    uint8_t* header = user_pointer(*self.task(), buffer, false);
+    if (header == nullptr) return Err(Error::kInvalidArgument);
+    __builtin_memcpy(&self.ipc.header, header, kSize);
+    return success();
+  }
+  return copy_from_user(*self.task(), buffer, &self.ipc.header, kSize);
+}
+
 // Reads and checks the caller's message header and records what it sends.
 Result<void> prepare_send(Thread& self, uint64_t buffer, uint64_t badge, bool is_call) {
-  auto header = UserPointer<abi::MessageHeader>(buffer).read(*self.task());
-  if (!header.ok()) return Err(header.error());
-  TRY(validate_send_header(*header));
+  TRY(read_header(self, buffer));
+  TRY(validate_send_header(self.ipc.header));
   self.ipc.buffer = buffer;
-  self.ipc.header = *header;
   self.ipc.badge = badge;
   self.ipc.is_call = is_call;
   self.ipc.is_fault = false;
   return success();
 }
 
-// Records where a receive lands and the grant window the caller offers.
-Result<void> prepare_receive(Thread& self, uint64_t buffer) {
-  auto header = UserPointer<abi::MessageHeader>(buffer).read(*self.task());
-  if (!header.ok()) return Err(header.error());
-  if (header->grant_address % kPageSize != 0 || header->grant_length % kPageSize != 0) {
+// Records where a receive lands and the grant window the caller offers, from the header
+// already read into the thread's IPC state.
+Result<void> prepare_receive_from_header(Thread& self, uint64_t buffer) {
+  const abi::MessageHeader& header = self.ipc.header;
+  if (header.grant_address % kPageSize != 0 || header.grant_length % kPageSize != 0) {
     return Err(Error::kInvalidArgument);
   }
   self.ipc.buffer = buffer;
-  self.ipc.header = *header;
   return success();
 }
 
+Result<void> prepare_receive(Thread& self, uint64_t buffer) {
+  TRY(read_header(self, buffer));
+  return prepare_receive_from_header(self, buffer);
+}
+
+// The endpoint objects below are used without an extra reference: the caller's handle
+// keeps them alive until the thread blocks, and a queued thread holds its own.
 int64_t send_through(uint64_t handle, uint64_t buffer, bool is_call) {
   Thread& self = current_thread();
   auto entry =
       current_task().handles().lookup(handle, abi::ObjectType::kEndpoint, abi::kRightWrite);
   if (!entry.ok()) return -int64_t(entry.error());
-  Ref<Endpoint> endpoint(static_cast<Endpoint*>((*entry)->object));
+  auto* endpoint = static_cast<Endpoint*>((*entry)->object);
+  int64_t result;
+  if (is_call && endpoint->call_fast(self, (*entry)->badge, buffer, result)) return result;
   if (auto ready = prepare_send(self, buffer, (*entry)->badge, is_call); !ready.ok()) {
     return syscall_result(ready);
   }
@@ -63,16 +81,26 @@ int64_t receive_on(uint64_t handle, uint64_t buffer, uint64_t timeout_ns) {
   Thread& self = current_thread();
   auto entry = current_task().handles().lookup(handle, abi::ObjectType::kEndpoint, abi::kRightRead);
   if (!entry.ok()) return -int64_t(entry.error());
-  Ref<Endpoint> endpoint(static_cast<Endpoint*>((*entry)->object));
+  auto* endpoint = static_cast<Endpoint*>((*entry)->object);
   if (auto ready = prepare_receive(self, buffer); !ready.ok()) return syscall_result(ready);
   return endpoint->receive(self, timeout_ns);
 }
 
+// Sends the reply whose header is already in the thread's IPC state.
+int64_t reply_from_header(Thread& self, uint64_t buffer) {
+  if (auto valid = validate_send_header(self.ipc.header); !valid.ok()) return syscall_result(valid);
+  if (self.ipc.header.flags & abi::kMessageGrant) return -int64_t(Error::kNotSupported);
+  self.ipc.buffer = buffer;
+  self.ipc.badge = 0;
+  self.ipc.is_call = false;
+  self.ipc.is_fault = false;
+  return ipc_reply(self);
+}
+
 int64_t reply_with(uint64_t buffer) {
   Thread& self = current_thread();
-  if (auto ready = prepare_send(self, buffer, 0, false); !ready.ok()) return syscall_result(ready);
-  if (self.ipc.header.flags & abi::kMessageGrant) return -int64_t(Error::kNotSupported);
-  return ipc_reply(self);
+  if (auto read = read_header(self, buffer); !read.ok()) return syscall_result(read);
+  return reply_from_header(self, buffer);
 }
 
 }  // namespace
@@ -97,16 +125,26 @@ int64_t sys_ipc_reply(const SyscallArgs& args) {
   return reply_with(args.a0);
 }
 
+// One header read and one handle lookup serve both halves: the reply's header also carries
+// the grant window of the receive that follows.
 int64_t sys_ipc_reply_recv(const SyscallArgs& args) {
+  Thread& self = current_thread();
   // A bad endpoint is reported before the reply goes, so the reply is not lost with it.
   auto entry =
       current_task().handles().lookup(args.a0, abi::ObjectType::kEndpoint, abi::kRightRead);
   if (!entry.ok()) return -int64_t(entry.error());
-  if (current_thread().ipc.caller != nullptr) {
-    int64_t replied = reply_with(args.a1);
+  auto* endpoint = static_cast<Endpoint*>((*entry)->object);
+  int64_t result;
+  if (endpoint->reply_receive_fast(self, args.a1, args.a2, result)) return result;
+  if (auto read = read_header(self, args.a1); !read.ok()) return syscall_result(read);
+  if (self.ipc.caller != nullptr) {
+    int64_t replied = reply_from_header(self, args.a1);
     if (replied < 0 && replied != -int64_t(Error::kNotFound)) return replied;
   }
-  return receive_on(args.a0, args.a1, args.a2);
+  if (auto ready = prepare_receive_from_header(self, args.a1); !ready.ok()) {
+    return syscall_result(ready);
+  }
+  return endpoint->receive(self, args.a2);
 }
 
 int64_t sys_notification_create(const SyscallArgs&) {

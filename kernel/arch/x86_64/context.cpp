@@ -5,7 +5,6 @@
 #include "arch/x86_64/gdt.h"
 
 extern "C" void syscall_entry();
-extern "C" uint64_t syscall_kernel_rsp;
 
 namespace atoll_os::kernel::x86_64 {
 namespace {
@@ -50,10 +49,6 @@ bool fpu_state_valid(const uint8_t* area) {
   __builtin_memcpy(&mask, fpu_template + kMxcsrMaskOffset, sizeof(mask));
   if (mask == 0) mask = 0xffbf;  // the architectural default when the CPU reports none
   return (mxcsr & ~mask) == 0;
-}
-
-void set_syscall_stack(uint64_t top) {
-  syscall_kernel_rsp = top;
 }
 
 void fpu_initial_state(uint8_t* area) {

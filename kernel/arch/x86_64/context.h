@@ -19,8 +19,16 @@ extern "C" void return_to_user();
 
 /// Programs the syscall MSRs and enables SSE for user code (FXSAVE/FXRSTOR).
 void cpu_features_init();
+}  // namespace atoll_os::kernel::x86_64
+
+extern "C" uint64_t syscall_kernel_rsp;  // context.S: the stack syscall_entry switches to
+
+namespace atoll_os::kernel::x86_64 {
+
 /// The kernel stack top the syscall entry switches to (the current thread's).
-void set_syscall_stack(uint64_t top);
+inline void set_syscall_stack(uint64_t top) {
+  syscall_kernel_rsp = top;
+}
 
 /// A clean FPU/SSE state (as after FNINIT, MXCSR 0x1f80) in FXSAVE layout.
 void fpu_initial_state(uint8_t* area);

@@ -54,6 +54,9 @@ void reload_segments() {
 
 }  // namespace
 
+uint8_t* const tss_kernel_stack =
+    reinterpret_cast<uint8_t*>(&tss) + __builtin_offsetof(TaskStateSegment, rsp);
+
 void gdt_init() {
   gdt[kKernelCode / 8] = kCode64;
   gdt[kKernelData / 8] = kData;
@@ -67,10 +70,6 @@ void gdt_init() {
   DescriptorPointer pointer{sizeof(gdt) - 1, reinterpret_cast<uint64_t>(gdt)};
   asm volatile("lgdt %0" : : "m"(pointer));
   reload_segments();
-}
-
-void set_kernel_stack(uint64_t top) {
-  tss.rsp[0] = top;
 }
 
 }  // namespace atoll_os::kernel::x86_64

@@ -18,7 +18,11 @@ inline constexpr uint8_t kDoubleFaultIst = 1;
 
 /// Loads the GDT and TSS and reloads every segment register.
 void gdt_init();
-/// The stack the CPU switches to on an interrupt from user mode.
-void set_kernel_stack(uint64_t top);
+/// Where the TSS keeps the stack the CPU switches to on an interrupt from user mode.
+/// (The TSS is packed: rsp0 sits at offset 4, so it is written bytewise.)
+extern uint8_t* const tss_kernel_stack;
+inline void set_kernel_stack(uint64_t top) {
+  __builtin_memcpy(tss_kernel_stack, &top, sizeof(top));
+}
 
 }  // namespace atoll_os::kernel::x86_64
