@@ -35,12 +35,16 @@ uint8_t* landing(Thread& receiver, uint64_t length) {
 }
 
 // Writes the receiver's header in place: a plain message has no handles, flags or grant.
+// The two buffers may overlap (two threads of one task), so the sender's fields are read
+// before anything is written, and the payload moves with memmove.
 void copy_message(uint8_t* to, const MessageHeader& h, uint64_t badge) {
-  __builtin_memcpy(to + kHeaderSize, reinterpret_cast<const uint8_t*>(&h) + kHeaderSize, h.length);
+  uint64_t label = h.label;
+  uint32_t length = h.length;
+  __builtin_memmove(to + kHeaderSize, reinterpret_cast<const uint8_t*>(&h) + kHeaderSize, length);
   auto* out = reinterpret_cast<MessageHeader*>(to);
   static_assert(sizeof(MessageHeader) == 64 && alignof(MessageHeader) == 8);
-  out->label = h.label;
-  out->length = h.length;
+  out->label = label;
+  out->length = length;
   out->handle_count = 0;
   out->flags = 0;
   out->reserved = 0;
@@ -87,8 +91,8 @@ bool Endpoint::reply_receive_fast(Thread& server, uint64_t buffer, uint64_t time
   }
   uint8_t* to = landing(*caller, h->length);
   if (to == nullptr) return false;
+  server.ipc.header = *h;  // its grant window for the receive, read before any write
   copy_message(to, *h, 0);
-  server.ipc.header = *h;  // its grant window for the receive
   server.ipc.buffer = buffer;
   server.ipc.caller = nullptr;
   caller->ipc.callee = nullptr;

@@ -130,7 +130,7 @@ Result<bool> deliver_simple(Thread& sender, Thread& receiver, bool& receiver_fau
   out.label = h.label;
   out.length = h.length;
   out.badge = sender.ipc.badge;
-  __builtin_memcpy(to + kHeaderSize, from + kHeaderSize, length);
+  __builtin_memmove(to + kHeaderSize, from + kHeaderSize, length);  // may overlap
   __builtin_memcpy(to, &out, sizeof(out));
   return true;
 }

@@ -69,11 +69,11 @@ class Thread final : public KernelObject {
   uint64_t kernel_stack_top() const;
 
   IpcState ipc;
-  ListNode run_link;      // run queue
-  ListNode wait_link;     // endpoint queue or notification waiters
-  ListNode timeout_link;  // the scheduler's timeout list
-  ListNode task_link;     // the task's thread list
-  uint64_t deadline_ns = 0;  // clock_ns() when a timed wait expires
+  ListNode run_link;                      // run queue
+  ListNode wait_link;                     // endpoint queue or notification waiters
+  ListNode timeout_link;                  // the scheduler's timeout list
+  ListNode task_link;                     // the task's thread list
+  uint64_t deadline_ns = 0;               // clock_ns() when a timed wait expires
   void (*on_timeout)(Thread&) = nullptr;  // unlinks it from what it waits on
   uint64_t saved_kernel_rsp = 0;          // while switched out
   uint64_t fs_base = 0;

@@ -28,7 +28,9 @@ class JsonWriter {
   JsonWriter& boolean(bool value);
 
   // key + value in one call.
-  JsonWriter& field(std::string_view name, std::string_view value) { return key(name).string(value); }
+  JsonWriter& field(std::string_view name, std::string_view value) {
+    return key(name).string(value);
+  }
   JsonWriter& field(std::string_view name, uint64_t value) { return key(name).number(value); }
   JsonWriter& field_signed(std::string_view name, int64_t value) {
     return key(name).signed_number(value);

@@ -69,9 +69,9 @@ Result<EagerProcess> load_eager(abi::Handle self, const ProcessSpec& spec,
       TRY(user::task_create(abi::kNoHandle, spec.death_notification, spec.death_bits));
   Result<void> populated = populate(self, task, spec, memory, image, module.bytes.data(), reason);
   Result<abi::Handle> thread =
-      populated.ok() ? user::thread_create(task, image.entry, abi::kUserStackTop,
-                                           abi::kProcessStartAddress)
-                     : Err(populated.error());
+      populated.ok()
+          ? user::thread_create(task, image.entry, abi::kUserStackTop, abi::kProcessStartAddress)
+          : Err(populated.error());
   if (!thread.ok()) {
     if (populated.ok()) *reason = "could not create the first thread";
     (void)user::task_kill(task, -1);

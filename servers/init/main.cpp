@@ -89,8 +89,8 @@ int main(int, char**) {
     const ManifestEntry& entry = manifest.at(i);
     Result<uint64_t> pid = spawn_server(boot, entry);
     if (!pid.ok()) {
-      user::print("init: %.*s: %s (%s)\n", static_cast<int>(entry.name.size()),
-                  entry.name.data(), boot.pm_client.last_reason(), error_name(pid.error()));
+      user::print("init: %.*s: %s (%s)\n", static_cast<int>(entry.name.size()), entry.name.data(),
+                  boot.pm_client.last_reason(), error_name(pid.error()));
       continue;  // the other servers may still be useful
     }
     user::print("init: started %.*s as pid %#lx\n", static_cast<int>(entry.name.size()),

@@ -56,13 +56,20 @@ Result<ManifestEntry> parse_entry(std::string_view line, const char** reason) {
   return entry;
 }
 
+// Where `c` first occurs in `text`, or text.size(). (Not string_view::find: it calls memchr,
+// which the user runtime does not have.)
+size_t position_of(std::string_view text, char c) {
+  size_t i = 0;
+  while (i < text.size() && text[i] != c) ++i;
+  return i;
+}
+
 // Cuts `text` at the first newline: the line goes out, comment removed.
 std::string_view take_line(std::string_view& text) {
-  size_t end = text.find('\n');
+  size_t end = position_of(text, '\n');
   std::string_view line = text.substr(0, end);
-  text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
-  size_t comment = line.find('#');
-  return comment == std::string_view::npos ? line : line.substr(0, comment);
+  text.remove_prefix(end == text.size() ? end : end + 1);
+  return line.substr(0, position_of(line, '#'));
 }
 
 bool is_empty(std::string_view line) {

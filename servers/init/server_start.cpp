@@ -2,6 +2,7 @@
 #include "server_start.h"
 
 #include "../lib/process_builder.h"
+#include "../lib/start_arguments.h"
 #include "atoll/abi/process.h"
 #include "atoll/user/print.h"
 #include "atoll/user/syscalls.h"
@@ -12,6 +13,10 @@ namespace {
 
 namespace pm_protocol = protocols::pm;
 using protocols::kSystemBadge;
+
+// Every right an endpoint handle can carry (control and memory mean nothing for one).
+constexpr uint32_t kEndpointRights =
+    abi::kRightRead | abi::kRightWrite | abi::kRightDuplicate | abi::kRightTransfer;
 
 // mm has no pager: this is all the heap and stack it will ever have. Its tables are static
 // (in the image); the heap only holds argv and the odd long print.
@@ -40,20 +45,6 @@ Result<abi::Handle> capability_handle(const Boot& boot, const ManifestCapability
       return user::handle_duplicate(boot.names_endpoint, abi::kRightRead | abi::kRightTransfer);
   }
   return Err(Error::kInvalidArgument);
-}
-
-// Packs the entry's arguments as a spawn request carries them.
-Result<void> pack_arguments(const ManifestEntry& entry, pm_protocol::SpawnRequest& request) {
-  size_t used = 0;
-  for (size_t i = 0; i < entry.argument_count; ++i) {
-    std::string_view argument = entry.arguments[i];
-    if (argument.size() + 1 > sizeof(request.arguments) - used) return Err(Error::kOutOfRange);
-    __builtin_memcpy(request.arguments + used, argument.data(), argument.size());
-    used += argument.size() + 1;  // the NUL is already there: the request starts zeroed
-  }
-  request.argument_count = static_cast<uint32_t>(entry.argument_count);
-  request.argument_bytes = static_cast<uint32_t>(used);
-  return success();
 }
 
 }  // namespace
@@ -99,8 +90,9 @@ Result<void> start_pm(Boot& boot, const char** reason) {
   spec.priority = kServerPriority;
   spec.self_task_rights = abi::kRightsAll;  // it maps start pages and makes a reaper thread
   spec.names = {boot.names_endpoint, abi::kRightWrite | abi::kRightDuplicate | abi::kRightTransfer};
-  spec.process_manager = {boot.pm_endpoint, abi::kRightsAll};
-  spec.capabilities[spec.capability_count++] = {"mm", {boot.mm_endpoint, abi::kRightWrite, kSystemBadge}};
+  spec.process_manager = {boot.pm_endpoint, kEndpointRights};
+  spec.capabilities[spec.capability_count++] = {"mm",
+                                                {boot.mm_endpoint, abi::kRightWrite, kSystemBadge}};
   spec.capabilities[spec.capability_count++] = {
       "pager", {boot.mm_endpoint, abi::kRightWrite | abi::kRightDuplicate}};
   spec.start_thread = false;  // the modules must be in place before it runs
@@ -143,7 +135,7 @@ Result<uint64_t> spawn_server(Boot& boot, const ManifestEntry& entry) {
   protocols::set_text(request.module, entry.name.data(), entry.name.size());
   request.priority = kServerPriority;
   request.flags = pm_protocol::kSpawnPrivileged;
-  TRY(pack_arguments(entry, request));
+  TRY(pack_spawn_arguments(entry.arguments, entry.argument_count, request));
   protocols::HandleSet handles;
   for (size_t i = 0; i < entry.capability_count; ++i) {
     const char* name = capability_name(entry.capabilities[i].kind);

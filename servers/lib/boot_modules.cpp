@@ -21,7 +21,8 @@ size_t module_count(const abi::BootModuleTable& table) {
 Result<Module> module_at(const abi::BootModuleTable& table, size_t index) {
   if (index >= module_count(table)) return Err(Error::kNotFound);
   const abi::BootModuleEntry& entry = table.modules[index];
-  return Module{static_cast<uint32_t>(index), bounded_text(entry.name),
+  return Module{static_cast<uint32_t>(index),
+                bounded_text(entry.name),
                 {reinterpret_cast<const uint8_t*>(entry.address), entry.size}};
 }
 

@@ -19,7 +19,9 @@ using user::handle_close;
 Result<abi::Handle> give(abi::Handle task, const StartHandle& handle) {
   if (handle.source == abi::kNoHandle) return abi::kNoHandle;
   if (handle.badge == 0) return user::handle_transfer(task, handle.source, handle.rights);
-  abi::Handle badged = TRY(user::handle_duplicate(handle.source, handle.rights, handle.badge));
+  // The badged copy is ours for a moment: it needs kRightTransfer, the task's copy not.
+  abi::Handle badged =
+      TRY(user::handle_duplicate(handle.source, handle.rights | abi::kRightTransfer, handle.badge));
   Result<abi::Handle> given = user::handle_transfer(task, badged, handle.rights);
   (void)handle_close(badged);
   return given;
@@ -93,21 +95,19 @@ Result<BuiltProcess> build_process(abi::Handle self, protocols::mm::Client& mm,
   *reason = "not an executable this system runs";
   elf::Image image = TRY(elf::parse_executable(module.bytes, kImageLimits));
   *reason = "could not create the task";
+  // The task keeps the endpoint and badge of the pager handle, not the handle itself.
   abi::Handle pager = TRY(user::handle_duplicate(spec.pager_source, abi::kRightWrite, spec.pid));
   Result<abi::Handle> task = user::task_create(pager, spec.death_notification, spec.death_bits);
-  if (!task.ok()) {
-    (void)handle_close(pager);
-    return Err(task.error());
-  }
+  (void)handle_close(pager);
+  if (!task.ok()) return Err(task.error());
   Result<abi::Handle> thread = populate(self, mm, *task, spec, image, module.index, reason);
   if (!thread.ok()) {
     (void)user::task_kill(*task, -1);
     (void)mm.destroy_space({spec.pid});  // kNotFound if it never got that far: fine
     (void)handle_close(*task);
-    (void)handle_close(pager);
     return Err(thread.error());
   }
-  return BuiltProcess{*task, *thread, pager};
+  return BuiltProcess{*task, *thread};
 }
 
 }  // namespace atoll_os::servers

@@ -46,14 +46,13 @@ struct ProcessSpec {
   const char* arguments = nullptr;  // argv[1..], packed NUL-terminated strings
   size_t argument_bytes = 0;
   uint32_t argument_count = 0;
-  uint64_t page_quota = 0;  // 0: mm's default
+  uint64_t page_quota = 0;   // 0: mm's default
   bool start_thread = true;  // false: the caller starts it (after sharing more pages in)
 };
 
 struct BuiltProcess {
   abi::Handle task;
   abi::Handle thread;
-  abi::Handle pager;  // the badged pager handle the task was created with; close at its end
 };
 
 /// Writes the ProcessStart page of `task` (identity, the spec's handles and arguments) and
@@ -61,9 +60,9 @@ struct BuiltProcess {
 Result<void> write_start_page(abi::Handle self, abi::Handle task, const ProcessSpec& spec,
                               const char** reason);
 
-/// Builds the process and starts its first thread (unless spec.start_thread is false). `self` is the caller's own task handle
-/// (kRightMemory, for the scratch page); `mm` a client with the system badge. On failure
-/// nothing of the process remains and `*reason` says which step failed.
+/// Builds the process and starts its first thread (unless spec.start_thread is false). `self` is
+/// the caller's own task handle (kRightMemory, for the scratch page); `mm` a client with the system
+/// badge. On failure nothing of the process remains and `*reason` says which step failed.
 Result<BuiltProcess> build_process(abi::Handle self, protocols::mm::Client& mm,
                                    const ProcessSpec& spec, const char** reason);
 

@@ -56,4 +56,22 @@ Result<void> ArgumentWriter::add_packed(const char* block, size_t bytes, uint32_
   return success();
 }
 
+Result<void> pack_spawn_arguments(const std::string_view* arguments, size_t count,
+                                  protocols::pm::SpawnRequest& request) {
+  size_t used = 0;
+  for (size_t i = 0; i < count; ++i) {
+    std::string_view argument = arguments[i];
+    for (char c : argument) {
+      if (c == '\0') return Err(Error::kInvalidArgument);
+    }
+    if (argument.size() + 1 > sizeof(request.arguments) - used) return Err(Error::kOutOfRange);
+    __builtin_memcpy(request.arguments + used, argument.data(), argument.size());
+    request.arguments[used + argument.size()] = '\0';
+    used += argument.size() + 1;
+  }
+  request.argument_count = static_cast<uint32_t>(count);
+  request.argument_bytes = static_cast<uint32_t>(used);
+  return success();
+}
+
 }  // namespace atoll_os::servers

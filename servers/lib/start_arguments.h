@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "atoll/abi/process.h"
+#include "atoll/protocols/pm.h"
 #include "atoll/result.h"
 
 namespace atoll_os::servers {
@@ -31,5 +32,10 @@ class ArgumentWriter {
   abi::ProcessStart& start_;
   size_t used_ = 0;
 };
+
+/// Packs `count` arguments back to back, NUL-terminated, into a spawn request (the form
+/// add_packed reads); kInvalidArgument if one holds a NUL, kOutOfRange if they do not fit.
+Result<void> pack_spawn_arguments(const std::string_view* arguments, size_t count,
+                                  protocols::pm::SpawnRequest& request);
 
 }  // namespace atoll_os::servers

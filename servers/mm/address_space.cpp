@@ -70,12 +70,10 @@ Result<void> AddressSpace::add_region(const RegionRequest& request, uint64_t mod
     }
   }
   if (region_count_ == kMaxRegions) return Err(Error::kOutOfMemory);
-  regions_[region_count_++] = {request.start,
-                               end,
-                               request.flags,
-                               request.kind,
-                               request.module,
-                               {request.data_vaddr, request.data_offset, request.data_size}};
+  regions_[region_count_++] = {
+      request.start,  end,
+      request.flags,  request.kind,
+      request.module, {request.data_vaddr, request.data_offset, request.data_size}};
   return success();
 }
 

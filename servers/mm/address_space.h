@@ -24,11 +24,11 @@ struct Region {
 
 /// Why mm refuses a page fault (the process is then killed).
 enum class Refusal {
-  kNoRegion,             // the address lies in no region
-  kWriteToReadOnly,      // a write to a region without kVmWrite
-  kExecuteNonExecutable, // an instruction fetch from a region without kVmExecute
-  kProtection,           // the page is present: a permission violation, not a missing page
-  kQuota,                // the space already holds its quota of pages
+  kNoRegion,              // the address lies in no region
+  kWriteToReadOnly,       // a write to a region without kVmWrite
+  kExecuteNonExecutable,  // an instruction fetch from a region without kVmExecute
+  kProtection,            // the page is present: a permission violation, not a missing page
+  kQuota,                 // the space already holds its quota of pages
 };
 const char* refusal_name(Refusal refusal);
 

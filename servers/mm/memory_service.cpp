@@ -58,8 +58,8 @@ Result<Empty> MemoryService::add_region(const protocols::mm::RegionRequest& requ
   TRY(require_system(call));
   AddressSpace* space = find(request.pid);
   if (space == nullptr) return call.fail(Error::kNotFound, "no space for pid");
-  uint64_t size = request.kind == protocols::mm::RegionKind::kImage ? module_size(request.module)
-                                                                     : 0;
+  uint64_t size =
+      request.kind == protocols::mm::RegionKind::kImage ? module_size(request.module) : 0;
   Result<void> added = space->add_region(request, size);
   if (!added.ok()) return call.fail(added.error(), "region refused");
   return Empty{};
@@ -82,8 +82,8 @@ Result<protocols::mm::DestroyReply> MemoryService::destroy_space(
   return call.fail(Error::kNotFound, "no space for pid");
 }
 
-Result<protocols::mm::SpaceInfo> MemoryService::space_info(
-    const protocols::mm::PidRequest& request, Call& call) {
+Result<protocols::mm::SpaceInfo> MemoryService::space_info(const protocols::mm::PidRequest& request,
+                                                           Call& call) {
   TRY(require_system(call));
   AddressSpace* space = find(request.pid);
   if (space == nullptr) return call.fail(Error::kNotFound, "no space for pid");

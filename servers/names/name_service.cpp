@@ -16,8 +16,7 @@ std::string_view name_of(const protocols::names::NameRequest& request) {
 
 }  // namespace
 
-Result<Empty> NameService::register_name(const protocols::names::NameRequest& request,
-                                         Call& call) {
+Result<Empty> NameService::register_name(const protocols::names::NameRequest& request, Call& call) {
   std::string_view name = name_of(request);
   if (!NameTable::valid_name(name)) return call.fail(Error::kInvalidArgument, "invalid name");
   if (call.received.count != 1) return call.fail(Error::kInvalidArgument, "no endpoint handle");
@@ -49,8 +48,8 @@ Result<Empty> NameService::lookup(const protocols::names::NameRequest& request, 
 Result<Empty> NameService::unregister(const protocols::names::NameRequest& request, Call& call) {
   Result<abi::Handle> removed = table_.remove(call.badge, name_of(request));
   if (!removed.ok()) {
-    return call.fail(removed.error(), removed.error() == Error::kNotFound ? "no such name"
-                                                                           : "not the owner");
+    return call.fail(removed.error(),
+                     removed.error() == Error::kNotFound ? "no such name" : "not the owner");
   }
   kernel_.close(*removed);
   return Empty{};

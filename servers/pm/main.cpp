@@ -23,12 +23,12 @@ namespace {
 namespace pm_protocol = protocols::pm;
 
 struct Capabilities {
-  abi::Handle endpoint;     // pm's own, all rights
-  abi::Handle names_mint;   // the name service's endpoint, duplicable
-  abi::Handle pager_mint;   // mm's endpoint, duplicable
-  abi::Handle mm;           // mm's endpoint with the system badge
-  abi::Handle names;        // the name service with the system badge
-  abi::Handle deaths;       // notification every task pm creates signals when it ends
+  abi::Handle endpoint;    // pm's own, all rights
+  abi::Handle names_mint;  // the name service's endpoint, duplicable
+  abi::Handle pager_mint;  // mm's endpoint, duplicable
+  abi::Handle mm;          // mm's endpoint with the system badge
+  abi::Handle names;       // the name service with the system badge
+  abi::Handle deaths;      // notification every task pm creates signals when it ends
 };
 
 class SyscallProcessKernel final : public ProcessKernel {
@@ -37,9 +37,7 @@ class SyscallProcessKernel final : public ProcessKernel {
       : caps_(caps), mm_(caps.mm), names_(caps.names) {}
 
   Result<Launched> launch(const Launch& launch, const char** reason) override;
-  Result<abi::TaskStatus> task_status(abi::Handle task) override {
-    return user::task_status(task);
-  }
+  Result<abi::TaskStatus> task_status(abi::Handle task) override { return user::task_status(task); }
   Result<void> task_kill(abi::Handle task, int64_t code) override {
     return user::task_kill(task, code);
   }
@@ -66,8 +64,7 @@ class SyscallProcessKernel final : public ProcessKernel {
   protocols::names::Client names_;
 };
 
-auto SyscallProcessKernel::launch(const Launch& launch, const char** reason)
-    -> Result<Launched> {
+auto SyscallProcessKernel::launch(const Launch& launch, const char** reason) -> Result<Launched> {
   const pm_protocol::SpawnRequest& request = launch.request;
   bool privileged = launch.process.privileged;
   ProcessSpec spec;
@@ -80,7 +77,8 @@ auto SyscallProcessKernel::launch(const Launch& launch, const char** reason)
   spec.death_bits = launch.death_bit;
   spec.priority = launch.priority;
   // Threads that pm does not know of could not be migrated: only servers may make them.
-  spec.self_task_rights = abi::kRightRead | abi::kRightWrite | (privileged ? abi::kRightControl : 0);
+  spec.self_task_rights = abi::kRightRead | abi::kRightWrite;
+  if (privileged) spec.self_task_rights |= abi::kRightControl;
   spec.names = {caps_.names_mint, abi::kRightWrite | abi::kRightTransfer, spec.pid};
   spec.process_manager = {caps_.endpoint, abi::kRightWrite, spec.pid};
   spec.console = {launch.console, abi::kRightWrite, spec.pid};
@@ -91,13 +89,14 @@ auto SyscallProcessKernel::launch(const Launch& launch, const char** reason)
       *reason = "a capability handle is not valid";
       return Err(info.error());
     }
-    spec.capabilities[spec.capability_count++] = {request.capability_names[i], {h, info->rights, 0}};
+    spec.capabilities[spec.capability_count++] = {request.capability_names[i],
+                                                  {h, info->rights, 0}};
   }
   spec.arguments = request.arguments;
   spec.argument_bytes = request.argument_bytes;
   spec.argument_count = request.argument_count;
   BuiltProcess built = TRY(build_process(user::process_start().self_task, mm_, spec, reason));
-  return Launched{built.task, built.thread, built.pager};
+  return Launched{built.task, built.thread};
 }
 
 // The reaper thread: turns death-notification bits into reap calls to pm's own loop, so
@@ -132,7 +131,8 @@ Result<Capabilities> take_capabilities(int argc, char** argv) {
       caps.pager_mint == abi::kNoHandle || caps.mm == abi::kNoHandle) {
     return Err(Error::kNotFound);
   }
-  caps.names = TRY(user::handle_duplicate(caps.names_mint, abi::kRightWrite, protocols::kSystemBadge));
+  caps.names =
+      TRY(user::handle_duplicate(caps.names_mint, abi::kRightWrite, protocols::kSystemBadge));
   caps.deaths = TRY(user::notification_create());
   return caps;
 }

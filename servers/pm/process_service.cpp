@@ -81,15 +81,13 @@ Result<pm::SpawnReply> ProcessService::spawn(const pm::SpawnRequest& request, Ca
   uint32_t priority = request.priority != 0 ? request.priority : abi::kPriorityDefault;
   const char* reason = "could not start the module";
   Result<ProcessKernel::Launched> launched = kernel_.launch(
-      {process, request, call.received, table_.death_bit(process), console_, priority},
-      &reason);
+      {process, request, call.received, table_.death_bit(process), console_, priority}, &reason);
   if (!launched.ok()) {
-    table_.release(process);
+    table_.abandon(process);
     return call.fail(launched.error(), reason);
   }
   process.task = launched->task;
   process.thread = launched->thread;
-  process.pager = launched->pager;
   return pm::SpawnReply{process.pid};
 }
 
@@ -104,8 +102,7 @@ Result<pm::WaitReply> ProcessService::wait(const pm::PidRequest& request, Call& 
     }
     return call.fail(Error::kBusy, "still running");
   }
-  pm::WaitReply reply{process->pid, process->state, 0, process->exit_code,
-                      process->fault_address};
+  pm::WaitReply reply{process->pid, process->state, 0, process->exit_code, process->fault_address};
   if (call.badge == process->parent || call.badge == kSystemBadge) table_.release(*process);
   return reply;
 }
@@ -115,7 +112,11 @@ Result<Empty> ProcessService::kill(const pm::KillRequest& request, Call& call) {
   if (process == nullptr || process->phase != Phase::kLive) {
     return call.fail(Error::kNotFound, "no such running process");
   }
-  if (process->adopted) return call.fail(Error::kAccessDenied, "a system process");
+  // The servers (init's, and those init had pm start) stay up whatever a client asks:
+  // `kill` from the host must not take down the console it came through.
+  if (process->adopted || (process->privileged && call.badge != kSystemBadge)) {
+    return call.fail(Error::kAccessDenied, "a system server");
+  }
   if (!is_privileged(call.badge) && call.badge != process->parent) {
     return call.fail(Error::kAccessDenied, "neither its parent nor privileged");
   }
@@ -217,7 +218,7 @@ Result<Empty> ProcessService::reap(const pm::ReapRequest& request, Call& call) {
 }
 
 void ProcessService::finish(Process& process, const abi::TaskStatus& status) {
-  for (abi::Handle h : {process.task, process.thread, process.pager}) {
+  for (abi::Handle h : {process.task, process.thread}) {
     if (h != abi::kNoHandle) kernel_.close(h);
   }
   kernel_.forget(process.pid);
@@ -226,8 +227,13 @@ void ProcessService::finish(Process& process, const abi::TaskStatus& status) {
     kernel_.close(process.waiter);
   }
   table_.end(process, status.state, status.exit_code, status.fault_address);
-  pm::EventReply event{pm::EventKind::kEnded, status.state, process.pid, status.exit_code,
-                       status.fault_address, 0, {}};
+  pm::EventReply event{pm::EventKind::kEnded,
+                       status.state,
+                       process.pid,
+                       status.exit_code,
+                       status.fault_address,
+                       0,
+                       {}};
   __builtin_memcpy(event.name, process.name, sizeof(event.name));
   events_.push(event);
   if (console_events_ != abi::kNoHandle) kernel_.signal(console_events_, pm::kEventBit);

@@ -23,7 +23,6 @@ class ProcessKernel {
   struct Launched {
     abi::Handle task;
     abi::Handle thread;
-    abi::Handle pager;  // pm's copy of the child's pager handle, closed when it ends
   };
   /// Builds and starts the process; on failure nothing of it is left and `reason` says why.
   virtual Result<Launched> launch(const Launch& launch, const char** reason) = 0;
@@ -53,21 +52,17 @@ class ProcessService {
                                           protocols::Call& call);
   Result<protocols::pm::WaitReply> wait(const protocols::pm::PidRequest& request,
                                         protocols::Call& call);
-  Result<protocols::Empty> kill(const protocols::pm::KillRequest& request,
-                                protocols::Call& call);
+  /// The caller must be the parent or privileged; servers only the system badge may kill.
+  Result<protocols::Empty> kill(const protocols::pm::KillRequest& request, protocols::Call& call);
   Result<protocols::pm::ListReply> list(const protocols::pm::ListRequest& request,
                                         protocols::Call& call);
   Result<protocols::mm::Stats> memory(const protocols::Empty& request, protocols::Call& call);
-  Result<protocols::pm::StatsReply> stats(const protocols::Empty& request,
-                                          protocols::Call& call);
-  Result<protocols::Empty> register_console(const protocols::Empty& request,
-                                            protocols::Call& call);
+  Result<protocols::pm::StatsReply> stats(const protocols::Empty& request, protocols::Call& call);
+  Result<protocols::Empty> register_console(const protocols::Empty& request, protocols::Call& call);
   Result<protocols::pm::EventReply> next_event(const protocols::Empty& request,
                                                protocols::Call& call);
-  Result<protocols::Empty> adopt(const protocols::pm::AdoptRequest& request,
-                                 protocols::Call& call);
-  Result<protocols::Empty> reap(const protocols::pm::ReapRequest& request,
-                                protocols::Call& call);
+  Result<protocols::Empty> adopt(const protocols::pm::AdoptRequest& request, protocols::Call& call);
+  Result<protocols::Empty> reap(const protocols::pm::ReapRequest& request, protocols::Call& call);
 
   ProcessTable& table() { return table_; }
   const EventQueue& events() const { return events_; }

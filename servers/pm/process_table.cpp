@@ -71,13 +71,17 @@ void ProcessTable::end(Process& process, abi::TaskState state, int64_t exit_code
   process.fault_address = fault_address;
   process.task = abi::kNoHandle;
   process.thread = abi::kNoHandle;
-  process.pager = abi::kNoHandle;
   process.waiter = abi::kNoHandle;
   process.ended_order = ++ended_;
 }
 
 void ProcessTable::release(Process& process) {
   process = Process{};
+}
+
+void ProcessTable::abandon(Process& process) {
+  --started_;
+  release(process);
 }
 
 uint64_t ProcessTable::death_bit(const Process& process) const {

@@ -15,8 +15,9 @@ namespace atoll_os::servers::pm {
 inline constexpr size_t kMaxProcesses = 128;  // live ones and ended ones not yet forgotten
 /// Live children one process may have: a fork bomb stops here, not at the table's end.
 inline constexpr size_t kMaxChildrenPerParent = 32;
-/// Death notifications carry one bit per slot modulo 64: a bit names up to two slots.
-inline constexpr size_t kDeathBits = 64;
+/// Death notifications carry one bit per slot modulo 63 (a notification has bits 0-62): a
+/// bit names up to three slots, and the reaper asks the kernel which of them ended.
+inline constexpr size_t kDeathBits = 63;
 
 enum class Phase : uint8_t { kFree, kLive, kEnded };
 
@@ -29,7 +30,6 @@ struct Process {
   bool adopted;  // started by init: pm gets no death notification for it
   abi::Handle task;
   abi::Handle thread;
-  abi::Handle pager;   // pm's copy of the badged pager handle the task was created with
   abi::Handle waiter;  // notification signalled with kWaitBit when it ends; 0: none
   abi::TaskState state;
   int64_t exit_code;
@@ -51,8 +51,11 @@ class ProcessTable {
   Process* find(uint64_t pid);
   /// Marks a live process ended with its final status.
   void end(Process& process, abi::TaskState state, int64_t exit_code, uint64_t fault_address);
-  /// Forgets a process (an ended one once waited for, or a spawn that failed).
+  /// Forgets an ended process (once waited for, or to make room).
   void release(Process& process);
+  /// Forgets a process whose start failed, as if it had never been created: it is not
+  /// counted as started (its PID is not handed out again either).
+  void abandon(Process& process);
 
   /// The death-notification bit of a process's slot.
   uint64_t death_bit(const Process& process) const;

@@ -82,5 +82,32 @@ TEST_F(NodePrepareTest, WaitsOnANodeThatWasNeverStartedFail) {
   EXPECT_EQ((*node)->wait_exit(std::chrono::seconds(1)).error(), Error::kBadHandle);
 }
 
+TEST_F(NodePrepareTest, ControlSocketIsInTheRunDirectory) {
+  auto node = Node::create(NodeConfig{}, tree_);
+  ASSERT_TRUE(is_ok(node));
+  EXPECT_EQ((*node)->files().control_socket, (*node)->run_dir() / "control.sock");
+  EXPECT_EQ((*node)->control(), nullptr) << "connected only by start()";
+  EXPECT_EQ((*node)->wait_control_ready(std::chrono::seconds(1)).error(), Error::kBadHandle);
+}
+
+// A socket address holds ~107 bytes; a deep build tree gets a short symlink to the run
+// directory instead, removed with the node.
+TEST_F(NodePrepareTest, ControlSocketOfADeepRunDirectoryGoesThroughAShortLink) {
+  const BuildTree deep(tmp_.path() / std::string(60, 'd') / std::string(60, 'e'));
+  std::filesystem::create_directories(deep.iso().parent_path());
+  std::ofstream(deep.iso()) << "";
+  std::filesystem::path link;
+  {
+    auto node = Node::create(NodeConfig{}, deep);
+    ASSERT_TRUE(is_ok(node));
+    const auto socket = (*node)->files().control_socket;
+    EXPECT_LT(socket.string().size(), 108u) << socket;
+    link = socket.parent_path();
+    EXPECT_TRUE(std::filesystem::is_symlink(link)) << link;
+    EXPECT_EQ(std::filesystem::canonical(link), std::filesystem::canonical((*node)->run_dir()));
+  }
+  EXPECT_FALSE(std::filesystem::exists(std::filesystem::symlink_status(link)));
+}
+
 }  // namespace
 }  // namespace atoll_os::host::testing

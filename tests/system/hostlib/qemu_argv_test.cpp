@@ -14,7 +14,8 @@ NodeFiles files() {
   return {.iso = "/b/boot/atoll.iso",
           .config_disk = "/b/runs/n-1-0/config.img",
           .serial_log = "/b/runs/n-1-0/serial.log",
-          .qmp_socket = "/b/runs/n-1-0/qmp.sock"};
+          .qmp_socket = "/b/runs/n-1-0/qmp.sock",
+          .control_socket = "/b/runs/n-1-0/control.sock"};
 }
 
 // The value that follows `option` (its first occurrence), or "" if absent.
@@ -70,6 +71,23 @@ TEST(QemuArgvTest, TerminalModeMultiplexesMonitorOnStdio) {
   const auto argv = qemu_argv(config, files());
   EXPECT_EQ(value_of(argv, "-serial"), "mon:stdio");
   EXPECT_FALSE(has(argv, "-monitor"));
+}
+
+TEST(QemuArgvTest, ControlChannelIsTheSecondSerialPortOnAUnixSocket) {
+  for (SerialMode mode : {SerialMode::kLogFile, SerialMode::kTerminal}) {
+    NodeConfig config;
+    config.serial = mode;
+    const auto serials = values_of(qemu_argv(config, files()), "-serial");
+    ASSERT_EQ(serials.size(), 2u) << "COM1 is the console, COM2 the control channel";
+    EXPECT_EQ(serials[1], "unix:/b/runs/n-1-0/control.sock,server=on,wait=off");
+  }
+  NodeConfig without;
+  without.control_channel = false;
+  EXPECT_EQ(values_of(qemu_argv(without, files()), "-serial").size(), 1u);
+  NodeFiles f = files();
+  f.control_socket = "/r,s/control.sock";
+  EXPECT_EQ(values_of(qemu_argv(NodeConfig{}, f), "-serial")[1],
+            "unix:/r,,s/control.sock,server=on,wait=off");
 }
 
 TEST(QemuArgvTest, OptionsChangeAccelMemoryCpuAndAddGdbAndQmp) {

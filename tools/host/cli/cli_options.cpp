@@ -9,8 +9,8 @@ namespace atoll_os::host::cli {
 namespace {
 
 // Options that take a value; checked before one is consumed, so a typo is named as such.
-constexpr std::string_view kValueOptions[] = {"cmdline", "accel", "memory",  "cpu",     "name",
-                                              "runs",    "out",   "timeout", "gdb-port"};
+constexpr std::string_view kValueOptions[] = {"cmdline", "accel", "memory",  "cpu",      "name",
+                                              "runs",    "out",   "timeout", "gdb-port", "linger"};
 
 HostResult<long> parse_number(const std::string& name, const std::string& text, long min,
                               long max) {
@@ -45,6 +45,8 @@ HostResult<void> apply(CliOptions& o, const std::string& name, const std::string
     o.out = value;
   } else if (name == "timeout") {
     o.timeout = std::chrono::seconds(HOST_TRY(parse_number(name, value, 1, 86400)));
+  } else if (name == "linger") {
+    o.linger = std::chrono::milliseconds(HOST_TRY(parse_number(name, value, 0, 3600000)));
   } else if (name == "gdb-port") {
     o.gdb_port = static_cast<uint16_t>(HOST_TRY(parse_number(name, value, 1, 65535)));
   } else {
@@ -94,6 +96,10 @@ commands:
   debug               boot one node paused at reset and attach gdb with the kernel's symbols
   demo                boot one node with exit_after_boot, stream its console, print its status
   bench boot          time QEMU start -> banner and -> "boot: complete" over several boots
+  bench ipc           IPC round trip and null system call (instructions and ns)
+  ctl COMMAND...      boot one node, wait for its ctl server, send each argument as one
+                      command (e.g. ps 'run hello' mem), print the JSON replies and events
+                      (one object per line), stop the node; exit 1 if any reply is not ok
 node options:
   --cmdline "..."     kernel command line (no '"', '\', '$' or control characters)
   --accel tcg|kvm     accelerator (default tcg)
@@ -103,9 +109,10 @@ node options:
   --name NAME         run directory prefix (default: the command's name)
 command options:
   --gdb-port PORT     debug: gdb port on localhost (default 1234)
-  --timeout SECONDS   demo, bench: limit for each wait (default 120)
+  --timeout SECONDS   demo, bench, ctl: limit for each wait (default 120)
   --runs N            bench: number of boots (default 5)
   --out DIR           bench: where results.json goes (default <build>/bench/boot)
+  --linger MS         ctl: keep printing events this long after the last reply (default 1000)
 )";
 }
 

@@ -20,6 +20,7 @@ struct CliOptions {
   std::optional<std::filesystem::path> out;  // bench: --out
   std::chrono::seconds timeout{120};         // demo, bench: --timeout (per wait)
   uint16_t gdb_port = 1234;                  // debug: --gdb-port
+  std::chrono::milliseconds linger{1000};    // ctl: --linger, events printed after the last reply
   std::vector<std::string> positional;       // e.g. "boot" of `bench boot`
 };
 

@@ -8,7 +8,8 @@ namespace atoll_os::host::cli {
 int run_node(const CliOptions& options);    // `run`: execs QEMU; returns only on failure
 int debug_node(const CliOptions& options);  // `debug`
 int demo(const CliOptions& options);        // `demo`
-int bench(const CliOptions& options);       // `bench boot`
+int bench(const CliOptions& options);       // `bench boot`, `bench ipc`
+int ctl(const CliOptions& options);         // `ctl COMMAND...`
 
 /// Prints "atoll-host: <message>" to stderr and returns the failure exit code 1.
 int report(const Failure& failure);

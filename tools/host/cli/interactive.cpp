@@ -60,6 +60,8 @@ int run_node(const CliOptions& options) {
   // (QEMU still needs its config disk) stays behind under runs/.
   fprintf(stderr, "atoll-host: run directory %s; Ctrl-A X quits, Ctrl-A C toggles the monitor\n",
           (*node)->run_dir().c_str());
+  fprintf(stderr, "atoll-host: control channel (COM2): socat - UNIX-CONNECT:%s\n",
+          (*node)->files().control_socket.c_str());
   std::vector<char*> argv = c_argv((*node)->argv());
   execvp(argv[0], argv.data());
   return report(

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   if (command == "debug") return debug_node(*options);
   if (command == "demo") return demo(*options);
   if (command == "bench") return bench(*options);
+  if (command == "ctl") return ctl(*options);
   fprintf(stderr, "atoll-host: unknown command '%s'\n%s", command.c_str(), usage_text());
   return 2;
 }

@@ -2,6 +2,7 @@
 #include "hostlib/node.h"
 
 #include <fcntl.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -20,6 +21,32 @@ constexpr auto kLogPollInterval = std::chrono::milliseconds(1);
 
 // QEMU's own output can be long (a trace); failure reports show only its end.
 constexpr size_t kMaxQemuOutputInReport = 4000;
+
+// QEMU creates the control socket while it starts; this only catches a QEMU that hangs.
+constexpr auto kControlConnectTimeout = std::chrono::seconds(20);
+
+// A socket address holds a path of at most this many bytes.
+constexpr size_t kMaxSocketPath = sizeof(sockaddr_un{}.sun_path) - 1;
+
+// Where QEMU puts the control socket: in `dir`, or, if that path is too long for a socket
+// address (a deep build tree), in a short symlink to `dir` under the temporary directory,
+// which is returned in `link`.
+HostResult<std::filesystem::path> control_socket_path(const std::filesystem::path& dir,
+                                                      std::filesystem::path& link) {
+  const std::filesystem::path direct = dir / "control.sock";
+  if (direct.string().size() <= kMaxSocketPath) return direct;
+  static int next = 0;
+  link = std::filesystem::temp_directory_path() /
+         ("atoll-" + std::to_string(getpid()) + "-" + std::to_string(next++));
+  std::error_code ec;
+  std::filesystem::remove(link, ec);
+  std::filesystem::create_directory_symlink(dir, link, ec);
+  if (ec || (link / "control.sock").string().size() > kMaxSocketPath) {
+    return fail(Error::kInvalidArgument,
+                "no short path for the control socket of " + dir.string() + ": " + ec.message());
+  }
+  return link / "control.sock";
+}
 
 std::string seconds_text(std::chrono::milliseconds d) {
   std::ostringstream s;
@@ -43,28 +70,38 @@ HostResult<std::unique_ptr<Node>> Node::create(NodeConfig config, const BuildTre
     std::filesystem::remove_all(dir, ec);
     return disk.failure();
   }
+  std::filesystem::path link;
+  auto socket = control_socket_path(dir, link);
+  if (!socket) {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+    return socket.failure();
+  }
   NodeFiles files{
       .iso = tree.iso(),
       .config_disk = disk.release_value(),
       .serial_log = dir / "serial.log",
       .qmp_socket = dir / "qmp.sock",
+      .control_socket = socket.release_value(),
   };
-  return std::unique_ptr<Node>(new Node(std::move(config), std::move(dir), std::move(files)));
+  return std::unique_ptr<Node>(
+      new Node(std::move(config), std::move(dir), std::move(files), std::move(link)));
 }
 
-Node::Node(NodeConfig config, std::filesystem::path run_dir, NodeFiles files)
+Node::Node(NodeConfig config, std::filesystem::path run_dir, NodeFiles files,
+           std::filesystem::path socket_link)
     : config_(std::move(config)),
       run_dir_(std::move(run_dir)),
       files_(std::move(files)),
       argv_(qemu_argv(config_, files_)),
-      log_(files_.serial_log) {}
+      log_(files_.serial_log),
+      socket_link_(std::move(socket_link)) {}
 
 Node::~Node() {
   stop();
-  if (!keep_run_dir_) {
-    std::error_code ec;
-    std::filesystem::remove_all(run_dir_, ec);
-  }
+  std::error_code ec;
+  if (!socket_link_.empty()) std::filesystem::remove(socket_link_, ec);
+  if (!keep_run_dir_) std::filesystem::remove_all(run_dir_, ec);
 }
 
 HostResult<void> Node::start() {
@@ -83,7 +120,30 @@ HostResult<void> Node::start() {
   if (out_fd >= 0) close(out_fd);
   if (!spawned) return spawned.failure();
   process_.emplace(spawned.release_value());
+  if (config_.control_channel) {
+    auto channel = ControlChannel::connect(files_.control_socket, kControlConnectTimeout,
+                                           [this] { return process_->running(); });
+    if (!channel) {
+      stop();
+      return fail(channel.error(), "node " + config_.name + ": " + channel.failure().message +
+                                       "; QEMU's output: " + qemu_output());
+    }
+    control_.emplace(channel.release_value());
+    control_->set_transcript(run_dir_ / "control.log");
+  }
   return {};
+}
+
+HostResult<uint64_t> Node::wait_control_ready(std::chrono::milliseconds timeout) {
+  if (!control_) {
+    return fail(Error::kBadHandle, "node " + config_.name + " has no control channel");
+  }
+  auto node = control_->wait_ready(timeout);
+  if (!node) {
+    return fail(node.error(), "ctl on node " + config_.name +
+                                  " never said it was ready: " + node.failure().message);
+  }
+  return node;
 }
 
 std::optional<LogMatch> Node::match_from(const LogPattern& pattern, size_t from_line) const {
@@ -182,6 +242,11 @@ std::string Node::failure_report(size_t n) {
   out << "qemu: " << shell_quote(argv_) << "\n";
   out << "--- last " << n << " lines of " << files_.serial_log.string() << " ---\n";
   for (const std::string& line : tail(n)) out << line << "\n";
+  if (control_) {
+    out << "--- last " << n << " lines of the control channel ("
+        << (run_dir_ / "control.log").string() << ") ---\n";
+    for (const std::string& line : control_->transcript_tail(n)) out << line << "\n";
+  }
   const std::string qemu = qemu_output();
   if (!qemu.empty()) out << "--- QEMU's own output ---\n" << qemu << "\n";
   return out.str();

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "hostlib/build_tree.h"
+#include "hostlib/control_channel.h"
 #include "hostlib/host_result.h"
 #include "hostlib/node_config.h"
 #include "hostlib/process.h"
@@ -40,8 +41,15 @@ class Node {
   ~Node();
 
   /// Launches QEMU. In kLogFile mode its own stdout/stderr go to `qemu.out` in the run
-  /// directory, so QEMU's complaints end up next to the console log.
+  /// directory, so QEMU's complaints end up next to the console log. With a control
+  /// channel it also connects to it at once (before the guest can print on it), and fails
+  /// (QEMU stopped) if it cannot; the channel's transcript goes to `control.log`.
   HostResult<void> start();
+
+  /// The control channel once start() connected it; nullptr without one.
+  ControlChannel* control() { return control_ ? &*control_ : nullptr; }
+  /// Waits until ctl has said it listens ({"event":"ready"}) and returns its node number.
+  HostResult<uint64_t> wait_control_ready(std::chrono::milliseconds timeout);
 
   /// Waits until a console line at or after `from_line` matches. Fails early with kNotFound
   /// if QEMU exits first, with kTimedOut after `timeout`.
@@ -60,7 +68,8 @@ class Node {
   const SerialLog& log() const { return log_; }
   /// The last `n` console lines, after reading whatever is new.
   std::vector<std::string> tail(size_t n);
-  /// Run directory, last `n` console lines and QEMU's own output, for failure messages.
+  /// Run directory, last `n` console lines, the last `n` lines of the control channel and
+  /// QEMU's own output, for failure messages.
   std::string failure_report(size_t n);
 
   const NodeConfig& config() const { return config_; }
@@ -74,7 +83,8 @@ class Node {
   void keep_run_dir() { keep_run_dir_ = true; }
 
  private:
-  Node(NodeConfig config, std::filesystem::path run_dir, NodeFiles files);
+  Node(NodeConfig config, std::filesystem::path run_dir, NodeFiles files,
+       std::filesystem::path socket_link);
   std::optional<LogMatch> match_from(const LogPattern& pattern, size_t from_line) const;
   std::string qemu_output() const;
 
@@ -84,6 +94,10 @@ class Node {
   std::vector<std::string> argv_;
   SerialLog log_;
   std::optional<Process> process_;
+  std::optional<ControlChannel> control_;
+  // A short symlink to run_dir_ when the control socket's path would be too long; removed
+  // with the node.
+  std::filesystem::path socket_link_;
   std::optional<Clock::time_point> launched_at_;
   bool keep_run_dir_ = false;
 };

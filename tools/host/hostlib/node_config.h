@@ -31,6 +31,9 @@ struct NodeConfig {
   SerialMode serial = SerialMode::kLogFile;
   /// Adds a QMP socket `qmp.sock` in the run directory, for tools that drive QEMU.
   bool qmp_socket = false;
+  /// COM2 as the Unix socket `control.sock` in the run directory: the line the ctl server
+  /// listens on. On by default; a guest that never opens COM2 ignores it.
+  bool control_channel = true;
   /// If set, QEMU waits at reset for gdb on localhost:<port>.
   std::optional<uint16_t> gdb_port;
   /// Appended verbatim; a cluster adds its NICs (`-netdev vde,...`) here.

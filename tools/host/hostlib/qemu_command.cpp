@@ -38,6 +38,16 @@ void add_serial(std::vector<std::string>& argv, const NodeConfig& config, const 
   argv.insert(argv.end(), {"-serial", "file:" + files.serial_log.string(), "-monitor", "none"});
 }
 
+// COM2, after COM1 because QEMU numbers serial ports in order. server=on: QEMU listens and
+// the host connects; wait=off: the guest runs without waiting for the host (until then,
+// its output to COM2 is dropped, which is why Node connects right after launching QEMU).
+void add_control_channel(std::vector<std::string>& argv, const NodeConfig& config,
+                         const NodeFiles& files) {
+  if (!config.control_channel) return;
+  argv.insert(argv.end(), {"-serial", "unix:" + qemu_escape(files.control_socket.string()) +
+                                          ",server=on,wait=off"});
+}
+
 }  // namespace
 
 std::vector<std::string> qemu_argv(const NodeConfig& config, const NodeFiles& files) {
@@ -68,6 +78,7 @@ std::vector<std::string> qemu_argv(const NodeConfig& config, const NodeFiles& fi
       "d",
   };
   add_serial(argv, config, files);
+  add_control_channel(argv, config, files);
   if (config.qmp_socket) {
     argv.insert(argv.end(),
                 {"-qmp", "unix:" + qemu_escape(files.qmp_socket.string()) + ",server=on,wait=off"});

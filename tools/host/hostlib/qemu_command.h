@@ -17,6 +17,9 @@ struct NodeFiles {
   std::filesystem::path config_disk;
   std::filesystem::path serial_log;  // used when the serial mode is kLogFile
   std::filesystem::path qmp_socket;  // used when config.qmp_socket is set
+  // Used when config.control_channel is set. Usually in the run directory; a path too long
+  // for a socket address goes through a short symlink to it (see Node::create).
+  std::filesystem::path control_socket;
 };
 
 /// Full argv (argv[0] = kQemuBinary) for one node. Every launcher (tests, `run`, `debug`,

@@ -32,7 +32,7 @@ struct RegionRequest {
   uint64_t data_size;    // kImage: how many bytes (the ELF segment's file size)
   uint32_t flags;        // abi::VmFlags of the pages
   RegionKind kind;
-  uint32_t module;       // kImage: index in the boot module table
+  uint32_t module;  // kImage: index in the boot module table
   uint32_t reserved;
 };
 static_assert(sizeof(RegionRequest) == 64);

@@ -113,8 +113,8 @@ struct StatsReply {
   uint64_t processes_live;
   uint64_t processes_started;
   uint64_t processes_ended;
-  uint64_t cpu_time_ns;        // of the live processes' threads
-  uint64_t context_switches;   // of the live processes' threads
+  uint64_t cpu_time_ns;       // of the live processes' threads
+  uint64_t context_switches;  // of the live processes' threads
   uint64_t events_dropped;
 };
 static_assert(sizeof(StatsReply) == 56);

@@ -118,10 +118,10 @@ struct HandleSet {
 /// Invariant after dispatch: `received` holds the handles the handler did not take and
 /// `reply` those that were not sent; the server loop closes both (nothing leaks).
 struct Call {
-  uint64_t badge = 0;     // badge of the handle the caller used
-  uint32_t length = 0;    // payload bytes received (meaningful for variable-length requests)
-  HandleSet received;     // moved to us with the request
-  HandleSet reply;        // moved to the caller with a successful reply
+  uint64_t badge = 0;   // badge of the handle the caller used
+  uint32_t length = 0;  // payload bytes received (meaningful for variable-length requests)
+  HandleSet received;   // moved to us with the request
+  HandleSet reply;      // moved to the caller with a successful reply
   const char* reason = nullptr;
 
   /// Records why the request fails; `return call.fail(Error::kX, "why");` in a handler.
@@ -168,7 +168,8 @@ void write_reply(abi::Message& message, const Reply& reply, Call& call) {
   message.header.label = kReplyOk;
   message.header.length = payload_size<Reply>();
   message.header.flags = 0;
-  if constexpr (payload_size<Reply>() != 0) __builtin_memcpy(message.payload, &reply, sizeof(Reply));
+  if constexpr (payload_size<Reply>() != 0)
+    __builtin_memcpy(message.payload, &reply, sizeof(Reply));
   message.header.handle_count = call.reply.count;
   for (uint32_t i = 0; i < call.reply.count; ++i) message.header.handles[i] = call.reply.take(i);
   call.reply.count = 0;
@@ -269,13 +270,15 @@ Result<typename Operation::Reply> decode_reply(const abi::Message& message, Hand
     return Err(Error::kBadFormat);
   }
   Reply reply{};
-  if constexpr (payload_size<Reply>() != 0) __builtin_memcpy(&reply, message.payload, sizeof(Reply));
+  if constexpr (payload_size<Reply>() != 0)
+    __builtin_memcpy(&reply, message.payload, sizeof(Reply));
   return reply;
 }
 
 /// Client side of one operation: encodes `request` and the handles in `handles`, calls, and
 /// decodes the reply (its handles replace the set's contents). On an error reply the reason
-/// is copied into `reason`. A one-way operation only sends.
+/// is copied into `reason`. A one-way operation only sends. The handles sent are the
+/// server's from then on, even when the call fails: the server closes what it does not keep.
 template <typename Operation>
 Result<typename Operation::Reply> client_call(Handle endpoint, uint64_t label,
                                               const typename Operation::Request& request,

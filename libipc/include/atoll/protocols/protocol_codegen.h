@@ -24,19 +24,19 @@ template <Op kOp>
 struct Operation;
 
 #define ATOLL_MESSAGE(operation, op_name, RequestType, ReplyType, request_handles, reply_handles) \
-  template <>                                                                                   \
-  struct Operation<Op::op_name> {                                                               \
-    using Request = RequestType;                                                                \
-    using Reply = ReplyType;                                                                    \
-    static constexpr uint64_t kLabel = static_cast<uint64_t>(Op::op_name);                      \
-    static constexpr uint32_t kRequestHandles = request_handles;                                \
-    static constexpr uint32_t kReplyHandles = reply_handles;                                    \
-    static constexpr const char* kName = #op_name;                                              \
-    static_assert(::atoll_os::protocols::is_message_layout<RequestType>());                     \
-    static_assert(::atoll_os::protocols::is_message_layout<ReplyType>());                       \
-    static_assert(request_handles <= ::atoll_os::abi::kMessageHandlesMax);                      \
-    static_assert(reply_handles <= ::atoll_os::abi::kMessageHandlesMax);                        \
-    static_assert((operation) > 0 && (operation) <= 0xffff);                                    \
+  template <>                                                                                     \
+  struct Operation<Op::op_name> {                                                                 \
+    using Request = RequestType;                                                                  \
+    using Reply = ReplyType;                                                                      \
+    static constexpr uint64_t kLabel = static_cast<uint64_t>(Op::op_name);                        \
+    static constexpr uint32_t kRequestHandles = request_handles;                                  \
+    static constexpr uint32_t kReplyHandles = reply_handles;                                      \
+    static constexpr const char* kName = #op_name;                                                \
+    static_assert(::atoll_os::protocols::is_message_layout<RequestType>());                       \
+    static_assert(::atoll_os::protocols::is_message_layout<ReplyType>());                         \
+    static_assert(request_handles <= ::atoll_os::abi::kMessageHandlesMax);                        \
+    static_assert(reply_handles <= ::atoll_os::abi::kMessageHandlesMax);                          \
+    static_assert((operation) > 0 && (operation) <= 0xffff);                                      \
   };
 #include ATOLL_PROTOCOL_DEF
 #undef ATOLL_MESSAGE
@@ -45,7 +45,8 @@ struct Operation;
 constexpr const char* operation_name(uint64_t label) {
   switch (label) {
 #define ATOLL_MESSAGE(operation, name, Request, Reply, request_handles, reply_handles) \
-  case static_cast<uint64_t>(Op::name): return #name;
+  case static_cast<uint64_t>(Op::name):                                                \
+    return #name;
 #include ATOLL_PROTOCOL_DEF
 #undef ATOLL_MESSAGE
   }
@@ -63,12 +64,12 @@ class Client {
   ::atoll_os::abi::Handle endpoint() const { return endpoint_; }
   const char* last_reason() const { return reason_; }
 
-#define ATOLL_MESSAGE(operation, name, Request, Reply, request_handles, reply_handles)    \
-  ::atoll_os::Result<Reply> name(const Request& request,                                  \
-                                 ::atoll_os::protocols::HandleSet* handles = nullptr) {   \
-    return ::atoll_os::protocols::client_call<Operation<Op::name>>(                       \
-        endpoint_, Operation<Op::name>::kLabel, request, handles, reason_,                \
-        ::atoll_os::protocols::request_length(request));                                  \
+#define ATOLL_MESSAGE(operation, name, Request, Reply, request_handles, reply_handles)  \
+  ::atoll_os::Result<Reply> name(const Request& request,                                \
+                                 ::atoll_os::protocols::HandleSet* handles = nullptr) { \
+    return ::atoll_os::protocols::client_call<Operation<Op::name>>(                     \
+        endpoint_, Operation<Op::name>::kLabel, request, handles, reason_,              \
+        ::atoll_os::protocols::request_length(request));                                \
   }
 #include ATOLL_PROTOCOL_DEF
 #undef ATOLL_MESSAGE

@@ -1,0 +1,107 @@
+// Splitting a command line into words and checking each command's arguments.
+#include "command.h"
+
+namespace atoll_os::servers::ctl {
+namespace {
+
+bool is_blank(char c) {
+  return c == ' ' || c == '\t' || c == '\r';
+}
+
+std::string_view take_word(std::string_view& line) {
+  while (!line.empty() && is_blank(line[0])) line.remove_prefix(1);
+  size_t length = 0;
+  while (length < line.size() && !is_blank(line[length])) ++length;
+  std::string_view word = line.substr(0, length);
+  line.remove_prefix(length);
+  return word;
+}
+
+int digit_value(char c, uint64_t base) {
+  int value = -1;
+  if (c >= '0' && c <= '9') value = c - '0';
+  if (c >= 'a' && c <= 'f') value = c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') value = c - 'A' + 10;
+  return value >= 0 && static_cast<uint64_t>(value) < base ? value : -1;
+}
+
+Result<uint64_t> parse_number(std::string_view text) {
+  uint64_t base = 10;
+  if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
+    base = 16;
+    text.remove_prefix(2);
+  }
+  if (text.empty()) return Err(Error::kBadFormat);
+  uint64_t value = 0;
+  for (char c : text) {
+    int digit = digit_value(c, base);
+    if (digit < 0 || __builtin_mul_overflow(value, base, &value) ||
+        __builtin_add_overflow(value, static_cast<uint64_t>(digit), &value)) {
+      return Err(Error::kBadFormat);
+    }
+  }
+  return value;
+}
+
+struct Usage {
+  CommandKind kind;
+  std::string_view word;
+  size_t min_words;  // after the command word
+  size_t max_words;
+  const char* usage;
+};
+
+constexpr Usage kUsages[] = {
+    {CommandKind::kPs, "ps", 0, 0, "usage: ps"},
+    {CommandKind::kRun, "run", 1, 1 + kMaxRunArguments, "usage: run NAME [ARGUMENT...]"},
+    {CommandKind::kKill, "kill", 1, 1, "usage: kill PID"},
+    {CommandKind::kMem, "mem", 0, 0, "usage: mem"},
+    {CommandKind::kStats, "stats", 0, 0, "usage: stats"},
+    {CommandKind::kHelp, "help", 0, 0, "usage: help"},
+};
+
+}  // namespace
+
+const char* command_name(CommandKind kind) {
+  for (const Usage& usage : kUsages) {
+    if (usage.kind == kind) return usage.word.data();
+  }
+  return "?";
+}
+
+Result<Command> parse_command(std::string_view line, CommandError* error) {
+  auto fail = [&](const char* tag, const char* reason) {
+    if (error != nullptr) *error = {tag, reason};
+    return Err(Error::kBadFormat);
+  };
+  std::string_view word = take_word(line);
+  if (word.empty()) return fail("bad_command", "empty command");
+  const Usage* usage = nullptr;
+  for (const Usage& u : kUsages) {
+    if (u.word == word) usage = &u;
+  }
+  if (usage == nullptr) return fail("bad_command", "unknown command; try help");
+  std::string_view words[1 + kMaxRunArguments];
+  size_t count = 0;
+  for (word = take_word(line); !word.empty(); word = take_word(line)) {
+    if (count == usage->max_words) return fail("bad_command", usage->usage);
+    words[count++] = word;
+  }
+  if (count < usage->min_words) return fail("bad_command", usage->usage);
+  Command command{};
+  command.kind = usage->kind;
+  if (command.kind == CommandKind::kRun) {
+    command.name = words[0];
+    if (command.name.size() >= protocols::pm::kModuleNameMax) {
+      return fail("bad_command", "module name too long");
+    }
+    for (size_t i = 1; i < count; ++i) command.arguments[command.argument_count++] = words[i];
+  } else if (command.kind == CommandKind::kKill) {
+    Result<uint64_t> pid = parse_number(words[0]);
+    if (!pid.ok()) return fail("bad_command", "PID must be a decimal or 0x number");
+    command.pid = *pid;
+  }
+  return command;
+}
+
+}  // namespace atoll_os::servers::ctl
