@@ -140,6 +140,11 @@ int64_t sys_ipc_reply_recv(const SyscallArgs& args) {
   if (self.ipc.caller != nullptr) {
     int64_t replied = reply_from_header(self, args.a1);
     if (replied < 0 && replied != -int64_t(Error::kNotFound)) return replied;
+    // The reply may have moved the handle we receive on: receive only if we still hold it.
+    auto still_held =
+        current_task().handles().lookup(args.a0, abi::ObjectType::kEndpoint, abi::kRightRead);
+    if (!still_held.ok()) return -int64_t(still_held.error());
+    endpoint = static_cast<Endpoint*>((*still_held)->object);
   }
   if (auto ready = prepare_receive_from_header(self, args.a1); !ready.ok()) {
     return syscall_result(ready);

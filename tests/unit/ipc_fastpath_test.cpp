@@ -167,27 +167,72 @@ TEST_F(IpcFastpathTest, CallFillsAWholePage) {
   expect_bytes(user_bytes(other_task(), server_at) + sizeof(MessageHeader), kLength, 0x99);
 }
 
+void set_header_field(Task& task, uint64_t address, void (*change)(MessageHeader&)) {
+  MessageHeader h;
+  memcpy(&h, user_bytes(task, address), sizeof(h));
+  change(h);
+  memcpy(user_bytes(task, address), &h, sizeof(h));
+}
+
+// A payload whose every byte tells where it came from.
+void write_pattern(uint8_t* to, size_t length) {
+  for (size_t i = 0; i < length; ++i) to[i] = uint8_t(i * 7 + 1);
+}
+void expect_pattern(const uint8_t* at, size_t length) {
+  for (size_t i = 0; i < length; ++i) ASSERT_EQ(at[i], uint8_t(i * 7 + 1)) << "byte " << i;
+}
+
 // Two threads of one task (or of tasks sharing a frame) may place the caller's message just
-// after the receiver's buffer in the same page. The receiver must still get the header the
+// after the receiver's buffer in the same page. The receiver must still get the message the
 // caller sent: in particular a length that is the number of bytes copied, at most
 // kMessagePayloadMax, as the general path guarantees by building the header in the kernel.
-// FIXME: fails: copy_message() in ipc_fastpath.cpp copies the payload first and then reads
-// label and length from the sender's header in user memory, which the payload copy has
-// just overwritten (here with 0xff: length 0xffffffff). Enable once the header is read
-// into the kernel before anything is written.
-TEST_F(IpcFastpathTest, CallIntoAnOverlappingBufferKeepsTheHeader) {
-  Thread& server = thread(task_);  // the caller's task, whose page both buffers share
-  constexpr uint64_t kReceiveAt = kCallerBuffer;
-  constexpr uint64_t kSendAt = kCallerBuffer + 2 * sizeof(MessageHeader);
-  server.ipc.buffer = kReceiveAt;
+TEST_F(IpcFastpathTest, CallIntoAnOverlappingBufferKeepsTheMessage) {
+  constexpr uint32_t kLength = 100;
+  for (uint64_t apart :
+       {sizeof(MessageHeader), sizeof(MessageHeader) + 40, 2 * sizeof(MessageHeader)}) {
+    SCOPED_TRACE(::testing::Message() << "sent " << apart << " bytes after the receive buffer");
+    Thread& server = thread(task_);  // the caller's task, whose page both buffers share
+    uint64_t receive_at = kCallerBuffer;
+    uint64_t send_at = kCallerBuffer + apart;
+    server.ipc.buffer = receive_at;
+    server.ipc.header = {};
+    ASSERT_EQ(receive(server), kBlocked);
+    write_message(*task_, send_at, 0x42, kLength, 0);
+    write_pattern(user_bytes(*task_, send_at) + sizeof(MessageHeader), kLength);
+    int64_t result = 0;
+    ASSERT_TRUE(call_fast(0, send_at, result));
+    expect_plain_header(header_at(*task_, receive_at), 0x42, kLength, 0);
+    expect_pattern(user_bytes(*task_, receive_at) + sizeof(MessageHeader), kLength);
+    ASSERT_EQ(reply(server), 0);  // frees the caller for the next round
+  }
+}
+
+// The same for a reply written just after the caller's buffer; the receive that follows
+// keeps the window the server asked for, though the reply's payload overwrote it.
+TEST_F(IpcFastpathTest, ReplyIntoAnOverlappingBufferKeepsMessageAndWindow) {
+  constexpr uint32_t kLength = 100;
+  Thread& server = thread(task_);
+  server.ipc.buffer = kCallerBuffer + kPageSize / 2;
   server.ipc.header = {};
   ASSERT_EQ(receive(server), kBlocked);
-  write_message(*task_, kSendAt, 0x42, 100, 0xff);
+  write_message(*task_, kCallerBuffer, 1, 0, 0);
   int64_t result = 0;
-  ASSERT_TRUE(call_fast(0, kSendAt, result));
-  MessageHeader got = header_at(*task_, kReceiveAt);
-  EXPECT_EQ(got.length, 100u);
-  EXPECT_EQ(got.label, 0x42u);
+  ASSERT_TRUE(call_fast(0, kCallerBuffer, result));  // the reply will land at kCallerBuffer
+
+  uint64_t reply_at = kCallerBuffer + sizeof(MessageHeader);
+  write_message(*task_, reply_at, 7, kLength, 0);
+  set_header_field(*task_, reply_at, [](MessageHeader& h) {
+    h.grant_address = 0x4000'0000;
+    h.grant_length = 2 * kPageSize;
+  });
+  write_pattern(user_bytes(*task_, reply_at) + sizeof(MessageHeader), kLength);
+  world().current = &server;
+  ASSERT_TRUE(endpoint_->reply_receive_fast(server, reply_at, abi::kForever, result));
+  expect_plain_header(header_at(*task_, kCallerBuffer), 7, kLength, 0);
+  expect_pattern(user_bytes(*task_, kCallerBuffer) + sizeof(MessageHeader), kLength);
+  EXPECT_EQ(server.ipc.header.grant_address, 0x4000'0000u);
+  EXPECT_EQ(server.ipc.header.grant_length, 2 * kPageSize);
+  EXPECT_EQ(server.ipc.header.length, kLength);
 }
 
 // The arguments of a fastpath call, for a refusal case to spoil.
@@ -228,13 +273,6 @@ TEST_P(CallFastRefusalTest, DeclinesAndChangesNothing) {
   EXPECT_TRUE(std::equal(before.begin(), before.end(), user_bytes(other_task(), kServerBuffer)))
       << "the receiver's buffer was written";
   EXPECT_EQ(*user_pte(other_task(), kServerBuffer), pte_before);
-}
-
-void set_header_field(Task& task, uint64_t address, void (*change)(MessageHeader&)) {
-  MessageHeader h;
-  memcpy(&h, user_bytes(task, address), sizeof(h));
-  change(h);
-  memcpy(user_bytes(task, address), &h, sizeof(h));
 }
 
 INSTANTIATE_TEST_SUITE_P(

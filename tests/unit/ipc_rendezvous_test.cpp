@@ -467,8 +467,8 @@ TEST_F(IpcTest, AbandonOfACallerWaitingForItsReply) {
   EXPECT_EQ(c.ipc.callee, nullptr);
   EXPECT_EQ(r.ipc.caller, &c) << "the receiver finds out when it replies";
 
-  // The dead caller stays allocated while the receiver still names it.
-  c.set_state(ThreadState::kDead);
+  // The dead caller stays allocated while the receiver still names it. (Its state is left
+  // as ipc_abandon left it: the severed link alone must stop the reply.)
   threads_.erase(std::find(threads_.begin(), threads_.end(), &c));
   uint64_t live = KernelObject::live_count();
   c.release();
