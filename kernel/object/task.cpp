@@ -24,9 +24,11 @@ void release_user_frame(PhysAddr frame) {
   user_frames().release(frame);
 }
 
+// The last page below 2^47 is never mapped: a syscall instruction ending there would
+// leave a non-canonical return address, on which sysretq faults in ring 0.
 bool user_range(uint64_t vaddr, uint64_t pages) {
   if (vaddr % kPageSize != 0 || pages == 0) return false;
-  uint64_t limit = abi::kUserSpaceEnd / kPageSize;
+  uint64_t limit = abi::kUserSpaceEnd / kPageSize - 1;
   return pages <= limit && vaddr / kPageSize <= limit - pages && vaddr != 0;
 }
 

@@ -94,6 +94,9 @@ bool bad_pointers_refused() {
                    Error::kInvalidArgument));
   CHECK(fails_with(vm_map_zeroed(abi::kBootSelfTask, 0x1234, 1, abi::kVmWrite),
                    Error::kInvalidArgument));
+  // The last user page stays unmapped: a syscall ending at 2^47 would break sysretq.
+  CHECK(fails_with(vm_map_zeroed(abi::kBootSelfTask, abi::kUserSpaceEnd - 4096, 1, abi::kVmWrite),
+                   Error::kInvalidArgument));
   CHECK(user::syscall0(static_cast<abi::Syscall>(79)) == -int64_t(Error::kNotSupported));
   CHECK(user::syscall0(static_cast<abi::Syscall>(uint64_t(1) << 40)) ==
         -int64_t(Error::kNotSupported));

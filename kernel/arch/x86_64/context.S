@@ -5,6 +5,7 @@
 #define USER_CODE (0x28 | 3)
 #define SYSCALL_VECTOR 0x100
 
+
     .section .text
 
 /* switch_context(uint64_t* save_rsp, uint64_t load_rsp) */
@@ -61,7 +62,30 @@ syscall_entry:
     xor %ebp, %ebp                    /* the kernel backtrace ends here */
     mov %rsp, %rdi
     call syscall_dispatch
-    jmp interrupt_return
+    /* Back out with sysretq, which takes rip from rcx and rflags from r11. sysretq raises
+     * #GP in ring 0 if rcx is not canonical; the saved rip here always is, because no
+     * task can map the last page below 2^47 (Task::map_* refuse it), so a syscall
+     * instruction can never end at 2^47, and thread_write_state refuses any rip outside
+     * user space. */
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %r11
+    popq %r10
+    popq %r9
+    popq %r8
+    popq %rbp
+    popq %rdi
+    popq %rsi
+    popq %rdx
+    popq %rcx
+    popq %rbx
+    popq %rax
+    mov 16(%rsp), %rcx                /* rip, past vector and error code */
+    mov 32(%rsp), %r11                /* rflags */
+    mov 40(%rsp), %rsp                /* the user stack: nothing may interrupt from here */
+    sysretq
     .size syscall_entry, . - syscall_entry
 
     .section .bss

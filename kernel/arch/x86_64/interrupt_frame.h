@@ -14,5 +14,9 @@ struct InterruptFrame {
   uint64_t rip, cs, rflags, rsp, ss;
 };
 static_assert(sizeof(InterruptFrame) == 22 * 8);
+// syscall_entry's sysretq path reads rip, rflags and rsp at these offsets past the error code.
+static_assert(__builtin_offsetof(InterruptFrame, rip) == 17 * 8);
+static_assert(__builtin_offsetof(InterruptFrame, rflags) == 19 * 8);
+static_assert(__builtin_offsetof(InterruptFrame, rsp) == 20 * 8);
 
 }  // namespace atoll_os::kernel::x86_64
