@@ -2,9 +2,12 @@
 // call/reply round trips with it and prints the result.
 //
 // Both ends are ordinary processes. Neither can learn from the kernel that the other has
-// gone (an endpoint has no peer-closed state), so the client, as the server's parent,
-// ends it on every way out that does not end in kStop. If the client itself is killed
-// from outside between two calls, its server waits on for good: kill it too.
+// gone (an endpoint has no peer-closed state, and ipc_call has no timeout), so the client,
+// as the server's parent, ends the server on every way out that does not end in kStop.
+// One case is left: if either is killed from outside while the other waits to receive
+// from it (the server in its receive, the client in a call the server has not taken
+// yet), the survivor waits for good and must be killed too. A client killed while the
+// server owes it a reply, or a server killed while the client waits for one, is noticed.
 #include <stdint.h>
 
 #include "atoll/protocols/names.h"
@@ -23,6 +26,8 @@ namespace {
 
 using abi::Handle;
 using user::print;
+
+constexpr char kModule[] = "pingpong";  // the server is a second copy of this program
 
 // Untimed round trips first, so that the timed ones find both processes' pages present.
 constexpr uint64_t kWarmupRounds = 100;
@@ -87,7 +92,7 @@ void close_rendezvous(Session& session) {
 
 bool spawn_server(Session& session) {
   protocols::pm::SpawnRequest request{};
-  (void)protocols::set_text(request.module, "pingpong", 8);
+  (void)protocols::set_text(request.module, kModule, sizeof(kModule) - 1);
   size_t option = sizeof(kServeOption);  // with its NUL
   size_t name = protocols::text_length(session.name.name) + 1;
   memcpy(request.arguments, kServeOption, option);
@@ -113,10 +118,19 @@ Result<protocols::pm::WaitReply> server_status(Session& session, Handle notify) 
   return status;
 }
 
+const char* state_name(abi::TaskState state) {
+  switch (state) {
+    case abi::TaskState::kRunning: return "running";
+    case abi::TaskState::kExited: return "exited";
+    case abi::TaskState::kKilled: return "killed";
+    case abi::TaskState::kFaulted: return "faulted";
+  }
+  return "in an unknown state";
+}
+
 void print_end(const protocols::pm::WaitReply& status) {
-  print("pingpong: server pid %lu ended: state %u, code %ld\n",
-        static_cast<unsigned long>(status.pid), static_cast<unsigned>(status.state),
-        static_cast<long>(status.exit_code));
+  print("pingpong: server pid %lu %s with code %ld\n", static_cast<unsigned long>(status.pid),
+        state_name(status.state), static_cast<long>(status.exit_code));
 }
 
 // The hello in `message` if it is the one we wait for: from our server, with its endpoint.
@@ -182,7 +196,7 @@ bool await_hello(Session& session) {
 
 // One round trip; false (after printing why) unless the reply echoes `sequence`.
 bool ping(Handle server, uint64_t sequence) {
-  abi::Message message;
+  alignas(kMessageAlignment) abi::Message message;
   Result<void> called = user::call(server, kPing, &sequence, sizeof(sequence), message);
   uint64_t echoed = 0;
   memcpy(&echoed, message.payload, sizeof(echoed));

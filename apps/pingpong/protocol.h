@@ -9,7 +9,10 @@
 // kStop.
 #pragma once
 
+#include <stddef.h>
 #include <stdint.h>
+
+#include "atoll/abi/syscalls.h"
 
 namespace atoll_os::apps::pingpong {
 
@@ -28,6 +31,12 @@ struct Hello {
   uint64_t pid;  // the server's own PID, which the client compares with what pm told it
 };
 static_assert(sizeof(Hello) == 8);
+
+/// Alignment for the messages of the timed round trips: a message that lies in one page is
+/// one the kernel's IPC fastpath can take (kernel/object/ipc_fastpath.cpp), whatever the
+/// stack depth.
+inline constexpr size_t kMessageAlignment = sizeof(abi::Message);
+static_assert(4096 % kMessageAlignment == 0);
 
 inline constexpr char kNamePrefix[] = "pingpong.";
 inline constexpr char kServeOption[] = "--serve";

@@ -67,7 +67,7 @@ bool introduce(Handle client, Handle endpoint) {
 // only those receives take the kernel's reply-and-receive fastpath, which is what pingpong
 // measures.
 int answer(Handle endpoint) {
-  abi::Message message{};
+  alignas(kMessageAlignment) abi::Message message{};
   Result<void> received = user::ipc_recv(endpoint, message, user::kForever);
   for (;;) {
     if (!received.ok()) {

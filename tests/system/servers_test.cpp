@@ -156,6 +156,43 @@ TEST_F(ServersTest, RunHelloPrintsThroughCtlAndExits) {
   EXPECT_EQ(*exit->string_at("name"), "hello") << exit->to_json();
 }
 
+// pingpong: two processes that meet through the name service make call/reply round trips;
+// the client's summary names its peer, both exit 0, and the client has reaped its peer.
+TEST_F(ServersTest, PingpongMakesRoundTripsWithAPeerProcess) {
+  ASSERT_NO_FATAL_FAILURE(start_servers());
+  uint64_t client = 0;
+  ASSERT_NO_FATAL_FAILURE(run("pingpong 1000", &client));
+  auto summary = output_line(client, " round trips with pid ");
+  ASSERT_TRUE(is_ok(summary));
+  uint64_t rounds = 0, server = 0, median = 0, rate = 0;
+  int end = 0;
+  ASSERT_EQ(sscanf(summary->c_str(),
+                   "pingpong: %" SCNu64 " round trips with pid %" SCNu64 ", median %" SCNu64
+                   " TSC cycles, %" SCNu64 " round trips/s%n",
+                   &rounds, &server, &median, &rate, &end),
+            4)
+      << *summary;
+  EXPECT_EQ(static_cast<size_t>(end), summary->size()) << *summary;
+  EXPECT_EQ(rounds, 1000u) << *summary;
+  EXPECT_NE(server, client) << *summary;
+  EXPECT_GT(median, 0u) << *summary;
+  EXPECT_GT(rate, 0u) << *summary;
+
+  for (uint64_t pid : {server, client}) {
+    auto exit = exit_event(pid);
+    ASSERT_TRUE(is_ok(exit)) << "no exit event for pid " << pid;
+    EXPECT_EQ(*exit->string_at("name"), "pingpong") << exit->to_json();
+    EXPECT_EQ(*exit->string_at("state"), "exited") << exit->to_json();
+    EXPECT_EQ(exit->int64_at("code"), 0) << exit->to_json();
+  }
+  // Every failure either side notices is printed: there must be nothing else.
+  for (uint64_t pid : {server, client}) {
+    for (const std::string& line : take_output(pid)) ADD_FAILURE() << "pid " << pid << ": " << line;
+  }
+  // The client waited for its peer's end, so pm has forgotten the peer.
+  EXPECT_FALSE(ps_entry(server).has_value()) << "the server was not reaped";
+}
+
 TEST_F(ServersTest, FaultingAppIsEndedWhileACounterKeepsCounting) {
   ASSERT_NO_FATAL_FAILURE(start_servers());
   uint64_t counter = 0;
