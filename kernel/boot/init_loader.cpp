@@ -81,7 +81,11 @@ Result<void> give_boot_handles(Task& task, Thread& thread) {
   IoPorts* ports = IoPorts::create();
   auto added = h.add_at(abi::kBootIoPorts, ports, abi::kRightsAll);
   ports->release();
-  return added;
+  TRY(added);
+  DmaMemory* dma = DmaMemory::create();
+  auto dma_added = h.add_at(abi::kBootDma, dma, abi::kRightsAll);
+  dma->release();
+  return dma_added;
 }
 
 }  // namespace

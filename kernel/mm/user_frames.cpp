@@ -33,6 +33,14 @@ Result<PhysAddr> UserFrames::allocate_zeroed() {
   return frame;
 }
 
+Result<PhysAddr> UserFrames::allocate_contiguous_zeroed(size_t count) {
+  PhysAddr first = TRY(frames_->allocate_contiguous(count));
+  __builtin_memset(x86_64::kDirectMap.at(first), 0, count * kPageSize);
+  for (size_t i = 0; i < count; ++i) counts_[first / kPageSize + i] = 1;
+  in_use_ += count;
+  return first;
+}
+
 bool UserFrames::is_user_frame(PhysAddr frame) const {
   uint64_t index = frame / kPageSize;
   return frame % kPageSize == 0 && index < frame_count_ && counts_[index] != 0;

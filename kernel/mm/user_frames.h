@@ -16,6 +16,8 @@ class UserFrames {
   /// Sizes the count array for every frame below `physical_top`.
   Result<void> init(FrameAllocator& frames, PhysAddr physical_top);
   Result<PhysAddr> allocate_zeroed();
+  /// `count` physically contiguous zeroed frames, each counted like allocate_zeroed()'s.
+  Result<PhysAddr> allocate_contiguous_zeroed(size_t count);
   /// One more mapping of `frame`. kInvalidArgument if it is not a user frame or the
   /// count would overflow.
   Result<void> share(PhysAddr frame);

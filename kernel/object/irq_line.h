@@ -30,6 +30,17 @@ class IrqLine final : public KernelObject {
   static inline IrqLine* lines_[kLines] = {};
 };
 
+/// Permission to map physically contiguous memory and learn its physical address, which a
+/// driver hands to its device for DMA. Without an IOMMU a device can reach all of memory,
+/// so only trusted drivers get it.
+class DmaMemory final : public KernelObject {
+ public:
+  static DmaMemory* create() { return new DmaMemory; }
+
+ private:
+  DmaMemory() : KernelObject(abi::ObjectType::kDmaMemory) {}
+};
+
 /// Permission to use I/O ports; the boot handle covers all of them.
 class IoPorts final : public KernelObject {
  public:

@@ -167,6 +167,24 @@ Result<void> Task::map_zeroed(uint64_t vaddr, uint64_t pages, uint32_t flags) {
   return success();
 }
 
+Result<PhysAddr> Task::map_contiguous(uint64_t vaddr, uint64_t pages, uint32_t flags) {
+  if (!alive()) return Err(Error::kBadHandle);
+  if (!user_range(vaddr, pages)) return Err(Error::kInvalidArgument);
+  for (uint64_t i = 0; i < pages; ++i) {
+    if (page_table_.translate(vaddr + i * kPageSize).ok()) return Err(Error::kAlreadyExists);
+  }
+  PhysAddr first = TRY(user_frames().allocate_contiguous_zeroed(pages));
+  for (uint64_t i = 0; i < pages; ++i) {
+    auto mapped = map_frame(vaddr + i * kPageSize, first + i * kPageSize, flags);
+    if (!mapped.ok()) {
+      for (uint64_t j = i; j < pages; ++j) user_frames().release(first + j * kPageSize);
+      (void)unmap(vaddr, i);
+      return Err(mapped.error());
+    }
+  }
+  return first;
+}
+
 Result<void> Task::map_shared(Task& from, uint64_t from_vaddr, uint64_t vaddr, uint64_t pages,
                               uint32_t flags) {
   if (!alive() || !from.alive()) return Err(Error::kBadHandle);

@@ -44,6 +44,8 @@ class Task final : public KernelObject {
 
   /// Maps fresh zeroed frames; rolls back on failure. flags: abi::VmFlags.
   Result<void> map_zeroed(uint64_t vaddr, uint64_t pages, uint32_t flags);
+  /// Maps fresh, zeroed, physically contiguous frames; returns the first one's address.
+  Result<PhysAddr> map_contiguous(uint64_t vaddr, uint64_t pages, uint32_t flags);
   /// Maps the frames of `from` at [from_vaddr, ...) here too.
   Result<void> map_shared(Task& from, uint64_t from_vaddr, uint64_t vaddr, uint64_t pages,
                           uint32_t flags);

@@ -249,6 +249,34 @@ bool timeouts_expire() {
   return true;
 }
 
+// Drivers get physically contiguous, zeroed memory and its physical address for DMA.
+bool dma_memory_for_drivers() {
+  constexpr uint64_t kAt = 0x2400'0000;
+  auto before = memory_info();
+  CHECK(before.ok());
+  auto physical = vm_map_dma(abi::kBootDma, abi::kBootSelfTask, kAt, 4, abi::kVmWrite);
+  CHECK(physical.ok() && *physical != 0 && *physical % 4096 == 0);
+  auto* bytes = reinterpret_cast<volatile uint8_t*>(kAt);
+  for (uint64_t i = 0; i < 4 * 4096; i += 512) CHECK(bytes[i] == 0);
+  bytes[4 * 4096 - 1] = 0x5a;
+  CHECK(fails_with(vm_map_dma(abi::kBootDma, abi::kBootSelfTask, kAt, 1, abi::kVmWrite),
+                   Error::kAlreadyExists));
+  CHECK(fails_with(vm_map_dma(abi::kBootDma, abi::kBootSelfTask, kAt + 0x10'0000, 1,
+                              abi::kVmWrite | abi::kVmExecute),
+                   Error::kInvalidArgument));
+  CHECK(fails_with(
+      vm_map_dma(abi::kBootDma, abi::kBootSelfTask, kAt + 0x10'0000, 5000, abi::kVmWrite),
+      Error::kInvalidArgument));
+  abi::Handle n = notification_create().value_or(0);
+  CHECK(fails_with(vm_map_dma(n, abi::kBootSelfTask, kAt + 0x10'0000, 1, abi::kVmWrite),
+                   Error::kInvalidArgument));  // not a DMA capability
+  CHECK(handle_close(n).ok());
+  CHECK(vm_unmap(abi::kBootSelfTask, kAt, 4).value_or(0) == 4);
+  auto after = memory_info();
+  CHECK(after.ok() && after->user_frames == before->user_frames);
+  return true;
+}
+
 [[noreturn]] void exit_at_once(uint64_t code) {
   task_exit(int64_t(code));
 }
@@ -290,6 +318,7 @@ int main(int, char**) {
   run("memory_rights_enforced", memory_rights_enforced);
   run("revocation_cuts_derived_handles", revocation_cuts_derived_handles);
   run("timeouts_expire", timeouts_expire);
+  run("dma_memory_for_drivers", dma_memory_for_drivers);
   run("thousand_tasks_leave_nothing", thousand_tasks_leave_nothing);
   print("ktest: summary %d failed\n", failures);
   return failures;

@@ -50,6 +50,7 @@ enum class ObjectType : uint32_t {
   kThread = 4,
   kIrq = 5,
   kIoPorts = 6,
+  kDmaMemory = 7,
 };
 
 struct HandleInfo {
@@ -163,6 +164,7 @@ enum BootHandle : Handle {
   kBootSelfThread = 2,
   kBootIrqBase = 16,  // kBootIrqBase + n: legacy IRQ line n (n < 16)
   kBootIoPorts = 32,  // every I/O port
+  kBootDma = 33,      // may map contiguous memory and learn its physical address (drivers)
 };
 
 /// Where init finds the boot modules: a table the kernel maps read-only into init.

@@ -210,5 +210,11 @@ inline Result<void> irq_ack(Handle irq) {
 inline Result<void> ioport_enable(Handle ioports) {
   return detail::to_void(raw::ioport_enable(ioports));
 }
+/// Maps `pages` fresh, zeroed, physically contiguous pages into `task` at `vaddr` and returns
+/// the physical address of the first, for a device's DMA. Needs the DMA capability.
+inline Result<uint64_t> vm_map_dma(Handle dma, Handle task, uint64_t vaddr, uint64_t pages,
+                                   uint32_t flags) {
+  return detail::to_value(raw::vm_map_dma(dma, task, vaddr, pages, flags));
+}
 
 }  // namespace atoll_os::user
