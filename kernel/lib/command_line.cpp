@@ -1,6 +1,8 @@
 // Splitting the kernel command line into options, and reading their values as numbers.
 #include "lib/command_line.h"
 
+#include "atoll/text.h"
+
 namespace atoll_os::kernel {
 namespace {
 
@@ -49,32 +51,6 @@ void skip_blanks(std::string_view& rest) {
   while (!rest.empty() && is_blank(rest[0])) rest.remove_prefix(1);
 }
 
-int digit_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-Result<uint64_t> parse_unsigned(std::string_view text) {
-  uint64_t base = 10;
-  // Not starts_with(): libstdc++ builds it on substr(), which can throw, at -O0.
-  if (text.size() >= 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
-    base = 16;
-    text.remove_prefix(2);
-  }
-  if (text.empty()) return Err(Error::kBadFormat);
-  uint64_t value = 0;
-  for (char c : text) {
-    int digit = digit_value(c);
-    if (digit < 0 || static_cast<uint64_t>(digit) >= base) return Err(Error::kBadFormat);
-    uint64_t d = static_cast<uint64_t>(digit);
-    if (value > (UINT64_MAX - d) / base) return Err(Error::kBadFormat);  // would overflow
-    value = value * base + d;
-  }
-  return value;
-}
-
 }  // namespace
 
 Result<CommandLine> CommandLine::parse(std::string_view text) {
@@ -104,8 +80,10 @@ Result<std::string_view> CommandLine::value(std::string_view key) const {
 }
 
 Result<uint64_t> CommandLine::number(std::string_view key) const {
-  std::string_view text = TRY(value(key));
-  return parse_unsigned(text);
+  std::string_view word = TRY(value(key));
+  auto number = text::parse_unsigned(word);
+  if (!number.ok()) return Err(Error::kBadFormat);  // overflow included, as documented
+  return number;
 }
 
 }  // namespace atoll_os::kernel

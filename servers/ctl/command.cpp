@@ -1,46 +1,18 @@
 // Splitting a command line into words and checking each command's arguments.
 #include "command.h"
 
+#include "atoll/text.h"
+
 namespace atoll_os::servers::ctl {
 namespace {
 
-bool is_blank(char c) {
-  return c == ' ' || c == '\t' || c == '\r';
-}
+using text::take_word;
 
-std::string_view take_word(std::string_view& line) {
-  while (!line.empty() && is_blank(line[0])) line.remove_prefix(1);
-  size_t length = 0;
-  while (length < line.size() && !is_blank(line[length])) ++length;
-  std::string_view word = line.substr(0, length);
-  line.remove_prefix(length);
-  return word;
-}
-
-int digit_value(char c, uint64_t base) {
-  int value = -1;
-  if (c >= '0' && c <= '9') value = c - '0';
-  if (c >= 'a' && c <= 'f') value = c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') value = c - 'A' + 10;
-  return value >= 0 && static_cast<uint64_t>(value) < base ? value : -1;
-}
-
-Result<uint64_t> parse_number(std::string_view text) {
-  uint64_t base = 10;
-  if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
-    base = 16;
-    text.remove_prefix(2);
-  }
-  if (text.empty()) return Err(Error::kBadFormat);
-  uint64_t value = 0;
-  for (char c : text) {
-    int digit = digit_value(c, base);
-    if (digit < 0 || __builtin_mul_overflow(value, base, &value) ||
-        __builtin_add_overflow(value, static_cast<uint64_t>(digit), &value)) {
-      return Err(Error::kBadFormat);
-    }
-  }
-  return value;
+// A PID: decimal or 0x hex; overflow is as malformed as junk.
+Result<uint64_t> parse_number(std::string_view word) {
+  auto number = text::parse_unsigned(word);
+  if (!number.ok()) return Err(Error::kBadFormat);
+  return number;
 }
 
 struct Usage {

@@ -1,22 +1,13 @@
 // Parsing the boot manifest line by line, with the line number of the first error.
 #include "manifest.h"
 
+#include "atoll/text.h"
+
 namespace atoll_os::servers::init {
 namespace {
 
-bool is_blank(char c) {
-  return c == ' ' || c == '\t' || c == '\r';
-}
-
-// Removes and returns the next blank-separated word of `line`; empty at the end.
-std::string_view take_word(std::string_view& line) {
-  while (!line.empty() && is_blank(line[0])) line.remove_prefix(1);
-  size_t length = 0;
-  while (length < line.size() && !is_blank(line[length])) ++length;
-  std::string_view word = line.substr(0, length);
-  line.remove_prefix(length);
-  return word;
-}
+using text::is_blank;
+using text::take_word;
 
 Result<ManifestCapability> parse_capability(std::string_view token, const char** reason) {
   *reason = "unknown capability";

@@ -1,5 +1,6 @@
 /* Context switch and the system-call entry. */
 #include "layout.h"
+#include "frame_macros.inc"
 
 #define USER_DATA (0x20 | 3)
 #define USER_CODE (0x28 | 3)
@@ -44,21 +45,7 @@ syscall_entry:
     pushq %rcx
     pushq $0
     pushq $SYSCALL_VECTOR
-    pushq %rax
-    pushq %rbx
-    pushq %rcx
-    pushq %rdx
-    pushq %rsi
-    pushq %rdi
-    pushq %rbp
-    pushq %r8
-    pushq %r9
-    pushq %r10
-    pushq %r11
-    pushq %r12
-    pushq %r13
-    pushq %r14
-    pushq %r15
+    push_general_registers
     xor %ebp, %ebp                    /* the kernel backtrace ends here */
     mov %rsp, %rdi
     call syscall_dispatch
@@ -67,21 +54,7 @@ syscall_entry:
      * task can map the last page below 2^47 (Task::map_* refuse it), so a syscall
      * instruction can never end at 2^47, and thread_write_state refuses any rip outside
      * user space. */
-    popq %r15
-    popq %r14
-    popq %r13
-    popq %r12
-    popq %r11
-    popq %r10
-    popq %r9
-    popq %r8
-    popq %rbp
-    popq %rdi
-    popq %rsi
-    popq %rdx
-    popq %rcx
-    popq %rbx
-    popq %rax
+    pop_general_registers
     mov 16(%rsp), %rcx                /* rip, past vector and error code */
     mov 32(%rsp), %r11                /* rflags */
     mov 40(%rsp), %rsp                /* the user stack: nothing may interrupt from here */

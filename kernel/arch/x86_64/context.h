@@ -9,7 +9,6 @@ namespace atoll_os::kernel::x86_64 {
 /// Registers switch_context() pushes below the return address (rbx, rbp, r12-r15).
 inline constexpr int kSwitchSavedRegisters = 6;
 inline constexpr uint64_t kRflagsIopl3 = 3ull << 12;
-inline constexpr uint64_t kSyscallVector = 0x100;  // InterruptFrame::vector of a system call
 
 /// Saves the callee-saved registers on the current stack, stores rsp in *save_rsp, loads
 /// `load_rsp` and returns into whatever that stack was switched out from (or prepared for).

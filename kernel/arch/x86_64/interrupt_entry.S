@@ -1,6 +1,8 @@
 /* Interrupt entry stubs: one per vector, normalising the stack to an InterruptFrame. */
 
 /* Vectors for which the CPU pushes an error code. */
+#include "frame_macros.inc"
+
     .section .text
     .altmacro
 
@@ -22,42 +24,14 @@ interrupt_stub_\vector:
 
 interrupt_common:
     cld
-    pushq %rax
-    pushq %rbx
-    pushq %rcx
-    pushq %rdx
-    pushq %rsi
-    pushq %rdi
-    pushq %rbp
-    pushq %r8
-    pushq %r9
-    pushq %r10
-    pushq %r11
-    pushq %r12
-    pushq %r13
-    pushq %r14
-    pushq %r15
+    push_general_registers
     mov %rsp, %rdi
     call interrupt_dispatch
     .global interrupt_return
     .global return_to_user
 interrupt_return:
 return_to_user:
-    popq %r15
-    popq %r14
-    popq %r13
-    popq %r12
-    popq %r11
-    popq %r10
-    popq %r9
-    popq %r8
-    popq %rbp
-    popq %rdi
-    popq %rsi
-    popq %rdx
-    popq %rcx
-    popq %rbx
-    popq %rax
+    pop_general_registers
     add $16, %rsp                     /* vector and error code */
     iretq
 
