@@ -6,9 +6,9 @@ add_library(atoll_freestanding INTERFACE)
 target_compile_options(atoll_freestanding INTERFACE
   -ffreestanding              # no hosted libc: only freestanding headers, no implicit main
   -fno-exceptions             # no unwinder or personality routines
-  -fno-rtti                   # no typeinfo; nothing uses dynamic_cast
-  -fno-threadsafe-statics     # no __cxa_guard_*: function statics are set up single-threaded
-  -fno-use-cxa-atexit         # statics are never destroyed
+  $<$<COMPILE_LANGUAGE:CXX>:-fno-rtti>                # no typeinfo; nothing uses dynamic_cast
+  $<$<COMPILE_LANGUAGE:CXX>:-fno-threadsafe-statics>  # no __cxa_guard_*: statics set up single-threaded
+  $<$<COMPILE_LANGUAGE:CXX>:-fno-use-cxa-atexit>      # statics are never destroyed
   -fno-stack-protector        # no __stack_chk_guard / TLS canary
   -fno-pic -fno-pie           # linked at fixed addresses
   -fno-omit-frame-pointer     # backtraces walk the rbp chain

@@ -75,7 +75,7 @@ Result<void> map_grant(Thread& sender, Thread& receiver, MessageHeader& out) {
   uint64_t window = receiver.ipc.header.grant_address;
   TRY(receiver.task()->map_shared(*sender.task(), h.grant_address, window,
                                   h.grant_length / kPageSize, flags));
-  out.flags |= abi::kMessageGrant;
+  out.flags |= h.flags & (abi::kMessageGrant | abi::kMessageGrantWritable);  // what was mapped
   out.grant_address = window;
   out.grant_length = h.grant_length;
   return success();

@@ -46,15 +46,19 @@ int64_t sys_vm_map_dma(const SyscallArgs& args) {
   auto dma = table.lookup(uint32_t(args.a0), abi::ObjectType::kDmaMemory, abi::kRightControl);
   if (!dma.ok() || args.a0 > UINT32_MAX)
     return -int64_t(dma.ok() ? Error::kBadHandle : dma.error());
-  auto task = table.lookup(uint32_t(args.a1), abi::ObjectType::kTask, abi::kRightMemory);
-  if (!task.ok() || args.a1 > UINT32_MAX) {
-    return -int64_t(task.ok() ? Error::kBadHandle : task.error());
+  // The DMA capability is the authority; handle 0 maps into the calling task itself.
+  Task* target = &current_task();
+  if (args.a1 != abi::kNoHandle) {
+    auto task = table.lookup(uint32_t(args.a1), abi::ObjectType::kTask, abi::kRightMemory);
+    if (!task.ok() || args.a1 > UINT32_MAX) {
+      return -int64_t(task.ok() ? Error::kBadHandle : task.error());
+    }
+    target = static_cast<Task*>((*task)->object);
   }
   constexpr uint64_t kKnownFlags = abi::kVmWrite | abi::kVmUncached;  // never executable
   if (args.a4 & ~kKnownFlags) return -int64_t(Error::kInvalidArgument);
   constexpr uint64_t kMaxPages = 1024;  // 4 MiB: rings and packet buffers, not bulk memory
   if (args.a3 == 0 || args.a3 > kMaxPages) return -int64_t(Error::kInvalidArgument);
-  auto* target = static_cast<Task*>((*task)->object);
   return syscall_result(target->map_contiguous(args.a2, args.a3, uint32_t(args.a4)));
 }
 

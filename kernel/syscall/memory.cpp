@@ -73,7 +73,8 @@ int64_t sys_vm_share(const SyscallArgs& args) {
 }
 
 int64_t sys_vm_unmap(const SyscallArgs& args) {
-  auto task = memory_task(args.a0);
+  // A task may always give up its own pages (granted windows, DMA buffers): handle 0.
+  auto task = args.a0 == abi::kNoHandle ? Result<Task*>(&current_task()) : memory_task(args.a0);
   if (!task.ok()) return -int64_t(task.error());
   return syscall_result((*task)->unmap(args.a1, args.a2));
 }

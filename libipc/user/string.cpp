@@ -1,4 +1,4 @@
-// The C string functions beyond the mem* ones (those come from kernel/lib/mem.cpp).
+// The C string functions beyond the mem* ones (those come from kernel/lib/mem.cpp), and atoi.
 #include "atoll/user/cstring.h"
 
 extern "C" {
@@ -44,6 +44,16 @@ char* strrchr(const char* s, int c) {
     if (*s == wanted) found = s;
     if (*s == '\0') return const_cast<char*>(found);
   }
+}
+
+// From <stdlib.h>, for lwIP's netif_find. Overflow is undefined in C; here it wraps.
+int atoi(const char* s) {
+  while (*s == ' ' || (*s >= '\t' && *s <= '\r')) ++s;
+  bool negative = *s == '-';
+  if (*s == '-' || *s == '+') ++s;
+  unsigned value = 0;
+  for (; *s >= '0' && *s <= '9'; ++s) value = value * 10 + unsigned(*s - '0');
+  return static_cast<int>(negative ? 0u - value : value);
 }
 
 }  // extern "C"

@@ -1,6 +1,8 @@
 // 16550 register access for ctl.
 #include "uart.h"
 
+#include "atoll/port_io.h"
+
 namespace atoll_os::servers::ctl {
 namespace {
 
@@ -16,15 +18,8 @@ constexpr uint16_t kScratch = 7;
 constexpr uint8_t kLineStatusDataReady = 1u << 0;
 constexpr uint8_t kLineStatusTransmitterEmpty = 1u << 5;
 
-inline void outb(uint16_t port, uint8_t value) {
-  asm volatile("outb %0, %1" : : "a"(value), "Nd"(port));
-}
-
-inline uint8_t inb(uint16_t port) {
-  uint8_t value;
-  asm volatile("inb %1, %0" : "=a"(value) : "Nd"(port));
-  return value;
-}
+using port_io::inb;
+using port_io::outb;
 
 }  // namespace
 

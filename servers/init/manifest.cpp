@@ -13,6 +13,7 @@ Result<ManifestCapability> parse_capability(std::string_view token, const char**
   *reason = "unknown capability";
   if (token == "@ioports") return ManifestCapability{CapabilityKind::kIoPorts, 0};
   if (token == "@names-endpoint") return ManifestCapability{CapabilityKind::kNamesEndpoint, 0};
+  if (token == "@dma") return ManifestCapability{CapabilityKind::kDma, 0};
   constexpr std::string_view kIrq = "@irq=";
   if (token.substr(0, kIrq.size()) != kIrq) return Err(Error::kBadFormat);
   std::string_view digits = token.substr(kIrq.size());
@@ -77,6 +78,7 @@ const char* capability_name(CapabilityKind kind) {
     case CapabilityKind::kIoPorts: return "ioports";
     case CapabilityKind::kIrq: return "irq";
     case CapabilityKind::kNamesEndpoint: return "endpoint";
+    case CapabilityKind::kDma: return "dma";
   }
   return "unknown";
 }

@@ -1,12 +1,14 @@
 // init's boot steps, each a few system calls or one call to mm or pm.
 #include "server_start.h"
 
+#include "../lib/boot_modules.h"
 #include "../lib/process_builder.h"
 #include "../lib/start_arguments.h"
 #include "atoll/abi/process.h"
 #include "atoll/user/print.h"
 #include "atoll/user/syscalls.h"
 #include "eager_loader.h"
+#include "lib/command_line.h"
 
 namespace atoll_os::servers::init {
 namespace {
@@ -32,6 +34,8 @@ Result<abi::Handle> duplicate_whole(abi::Handle h) {
   return user::handle_duplicate(h, info.rights);
 }
 
+constexpr size_t kResolvedArgumentMax = 96;
+
 // A copy of `h` for pm's adopt: enough to read status and CPU time, nothing to control.
 abi::Handle observer(abi::Handle h) {
   return user::handle_duplicate(h, abi::kRightRead | abi::kRightTransfer).value_or(0);
@@ -41,6 +45,7 @@ Result<abi::Handle> capability_handle(const Boot& boot, const ManifestCapability
   switch (capability.kind) {
     case CapabilityKind::kIoPorts: return duplicate_whole(abi::kBootIoPorts);
     case CapabilityKind::kIrq: return duplicate_whole(abi::kBootIrqBase + capability.irq);
+    case CapabilityKind::kDma: return duplicate_whole(abi::kBootDma);
     case CapabilityKind::kNamesEndpoint:
       return user::handle_duplicate(boot.names_endpoint, abi::kRightRead | abi::kRightTransfer);
   }
@@ -130,12 +135,43 @@ void adopt_core_servers(Boot& boot) {
   }
 }
 
+// The arguments as the server gets them: `$KEY` becomes `KEY=VALUE` from the kernel command
+// line (`KEY` alone for a bare flag) and is left out when the command line lacks KEY.
+size_t resolve_arguments(const Boot& boot, const ManifestEntry& entry, std::string_view* out,
+                         char (*storage)[kResolvedArgumentMax]) {
+  Result<kernel::CommandLine> line = kernel::CommandLine::parse(command_line(*boot.table));
+  size_t count = 0;
+  for (size_t i = 0; i < entry.argument_count; ++i) {
+    std::string_view argument = entry.arguments[i];
+    if (argument[0] != '$') {
+      out[count++] = argument;
+      continue;
+    }
+    std::string_view key = argument.substr(1);
+    if (!line.ok() || !line->has(key)) continue;
+    std::string_view value = line->value(key).value_or(std::string_view());
+    size_t length = key.size() + (value.empty() ? 0 : 1 + value.size());
+    if (length >= kResolvedArgumentMax) continue;
+    char* text = storage[count];
+    __builtin_memcpy(text, key.data(), key.size());
+    if (!value.empty()) {
+      text[key.size()] = '=';
+      __builtin_memcpy(text + key.size() + 1, value.data(), value.size());
+    }
+    out[count++] = {text, length};
+  }
+  return count;
+}
+
 Result<uint64_t> spawn_server(Boot& boot, const ManifestEntry& entry) {
   pm_protocol::SpawnRequest request{};
   protocols::set_text(request.module, entry.name.data(), entry.name.size());
   request.priority = kServerPriority;
   request.flags = pm_protocol::kSpawnPrivileged;
-  TRY(pack_spawn_arguments(entry.arguments, entry.argument_count, request));
+  std::string_view arguments[kMaxEntryArguments];
+  char storage[kMaxEntryArguments][kResolvedArgumentMax];
+  size_t count = resolve_arguments(boot, entry, arguments, storage);
+  TRY(pack_spawn_arguments(arguments, count, request));
   protocols::HandleSet handles;
   for (size_t i = 0; i < entry.capability_count; ++i) {
     const char* name = capability_name(entry.capabilities[i].kind);

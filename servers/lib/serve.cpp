@@ -13,6 +13,10 @@ void release_call_handles(protocols::Call& call) {
     }
     set->count = 0;
   }
+  if (call.grant.length != 0) {
+    (void)user::vm_unmap(abi::kNoHandle, call.grant.address, call.grant.length / 4096);
+    call.grant = {};
+  }
 }
 
 }  // namespace atoll_os::servers

@@ -7,8 +7,8 @@
 namespace atoll_os::servers {
 
 /// Closes what a call left behind: received handles no handler took, reply handles that an
-/// error reply did not carry. Every handle a client moves to a server ends here or in a
-/// table that counts it against that client.
+/// error reply did not carry, granted pages no handler kept. Every handle a client moves to a
+/// server ends here or in a table that counts it against that client.
 void release_call_handles(protocols::Call& call);
 
 /// Handles one received message with `dispatch(message, call) -> protocols::Answer` (a

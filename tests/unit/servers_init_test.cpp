@@ -30,6 +30,16 @@ TEST(Manifest, TheShippedDefault) {
   EXPECT_EQ(manifest->at(2).capabilities[0].kind, CapabilityKind::kNamesEndpoint);
 }
 
+TEST(Manifest, DriverCapabilities) {
+  Result<Manifest> manifest = Manifest::parse("mm\npm\nnet @ioports @dma @irq=11\n", nullptr);
+  ASSERT_TRUE(manifest.ok());
+  const ManifestEntry& net = manifest->at(2);
+  ASSERT_EQ(net.capability_count, 3u);
+  EXPECT_EQ(net.capabilities[1].kind, CapabilityKind::kDma);
+  EXPECT_STREQ(capability_name(CapabilityKind::kDma), "dma");
+  EXPECT_FALSE(Manifest::parse("mm\npm\nnet @dmax\n", nullptr).ok());
+}
+
 TEST(Manifest, CommentsBlanksArgumentsAndCrLf) {
   Result<Manifest> manifest = Manifest::parse(
       "# servers\r\n\n  mm  # the pager\npm\r\n\t\nbalancer  fast  @irq=12 0x10 # tuned\n",

@@ -3,19 +3,13 @@
 
 #include <stdint.h>
 
+#include "atoll/port_io.h"
+
 namespace atoll_os::kernel::x86_64 {
 
-inline void outb(uint16_t port, uint8_t value) {
-  asm volatile("outb %0, %1" : : "a"(value), "Nd"(port));
-}
-inline void outl(uint16_t port, uint32_t value) {
-  asm volatile("outl %0, %1" : : "a"(value), "Nd"(port));
-}
-inline uint8_t inb(uint16_t port) {
-  uint8_t value;
-  asm volatile("inb %1, %0" : "=a"(value) : "Nd"(port));
-  return value;
-}
+using port_io::inb;
+using port_io::outb;
+using port_io::outl;
 
 inline uint64_t read_cr2() {
   uint64_t value;

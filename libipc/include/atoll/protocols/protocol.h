@@ -24,6 +24,7 @@ constexpr uint64_t make_label(uint16_t protocol, uint16_t operation) {
 inline constexpr uint16_t kNamesProtocol = 1;
 inline constexpr uint16_t kProcessProtocol = 2;
 inline constexpr uint16_t kMemoryProtocol = 3;
+inline constexpr uint16_t kNetProtocol = 4;
 inline constexpr uint16_t kConsoleProtocol = 0xc001;  // kConsoleWrite = 0xc0010001
 
 /// Reply labels: kReplyOk with the operation's reply payload, or a nonzero atoll_os::Error
@@ -114,6 +115,24 @@ struct HandleSet {
   }
 };
 
+/// Pages a request shares with the server (a page grant): where they landed in the server.
+/// Only operations whose Request declares `static constexpr bool kTakesGrant = true` accept
+/// one; a handler that keeps the pages sets `length` to 0, else the loop unmaps them.
+struct Grant {
+  uint64_t address = 0;
+  uint64_t length = 0;  // bytes, a multiple of 4096; 0: none
+  bool writable = false;
+};
+
+template <typename T>
+constexpr bool takes_grant() {
+  if constexpr (requires { T::kTakesGrant; }) {
+    return T::kTakesGrant;
+  } else {
+    return false;
+  }
+}
+
 /// What a handler sees of one request besides its payload, and what it adds to the reply.
 /// Invariant after dispatch: `received` holds the handles the handler did not take and
 /// `reply` those that were not sent; the server loop closes both (nothing leaks).
@@ -122,6 +141,7 @@ struct Call {
   uint32_t length = 0;  // payload bytes received (meaningful for variable-length requests)
   HandleSet received;   // moved to us with the request
   HandleSet reply;      // moved to the caller with a successful reply
+  Grant grant;          // pages the request shared with us, if any
   const char* reason = nullptr;
 
   /// Records why the request fails; `return call.fail(Error::kX, "why");` in a handler.
@@ -187,7 +207,11 @@ const char* shape_error(const abi::Message& message) {
   if (message.header.handle_count > Operation::kRequestHandles) {
     return "request carries more handles than the operation takes";
   }
-  if (message.header.flags != 0) return "request carries a page grant the operation refuses";
+  constexpr uint32_t kGrantFlags = abi::kMessageGrant | abi::kMessageGrantWritable;
+  if (message.header.flags & ~kGrantFlags) return "request carries unknown flags";
+  if (message.header.flags != 0 && !takes_grant<Request>()) {
+    return "request carries a page grant the operation refuses";
+  }
   return nullptr;
 }
 
@@ -201,6 +225,10 @@ inline void begin_call(const abi::Message& message, Call& call) {
   uint32_t handles = message.header.handle_count;
   if (handles > kMessageHandlesMax) handles = kMessageHandlesMax;
   for (uint32_t i = 0; i < handles; ++i) call.received.add(message.header.handles[i]);
+  if (message.header.flags & abi::kMessageGrant) {
+    call.grant = {message.header.grant_address, message.header.grant_length,
+                  (message.header.flags & abi::kMessageGrantWritable) != 0};
+  }
 }
 
 /// Validates the request in `message`, runs `handler` on a copy of it and overwrites
@@ -279,15 +307,23 @@ Result<typename Operation::Reply> decode_reply(const abi::Message& message, Hand
 /// decodes the reply (its handles replace the set's contents). On an error reply the reason
 /// is copied into `reason`. A one-way operation only sends. The handles sent are the
 /// server's from then on, even when the call fails: the server closes what it does not keep.
+/// `grant` (operations that take one) shares the caller's pages with the server.
 template <typename Operation>
 Result<typename Operation::Reply> client_call(Handle endpoint, uint64_t label,
                                               const typename Operation::Request& request,
                                               HandleSet* handles, char (&reason)[kReasonMax],
-                                              uint32_t request_length) {
+                                              uint32_t request_length,
+                                              const Grant* grant = nullptr) {
   using Request = typename Operation::Request;
   abi::Message message{};
   message.header.label = label;
   message.header.length = request_length;
+  if (grant != nullptr) {
+    uint32_t writable = grant->writable ? uint32_t{abi::kMessageGrantWritable} : 0;
+    message.header.flags = uint32_t{abi::kMessageGrant} | writable;
+    message.header.grant_address = grant->address;
+    message.header.grant_length = grant->length;
+  }
   if constexpr (payload_size<Request>() != 0) {
     __builtin_memcpy(message.payload, &request, request_length);
   }

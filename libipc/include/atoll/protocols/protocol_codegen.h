@@ -55,7 +55,8 @@ constexpr const char* operation_name(uint64_t label) {
 
 /// Typed calls to a server of this protocol over one endpoint handle. Each method sends the
 /// handles in `*handles` (moved out of the caller) and, on success, leaves the reply's
-/// handles there. After an error, last_reason() says why, as the server put it.
+/// handles there; `grant` shares pages with the server (operations that take one). After an error,
+/// last_reason() says why, as the server put it.
 class Client {
  public:
   Client() = default;
@@ -66,10 +67,11 @@ class Client {
 
 #define ATOLL_MESSAGE(operation, name, Request, Reply, request_handles, reply_handles)  \
   ::atoll_os::Result<Reply> name(const Request& request,                                \
-                                 ::atoll_os::protocols::HandleSet* handles = nullptr) { \
+                                 ::atoll_os::protocols::HandleSet* handles = nullptr,   \
+                                 const ::atoll_os::protocols::Grant* grant = nullptr) { \
     return ::atoll_os::protocols::client_call<Operation<Op::name>>(                     \
         endpoint_, Operation<Op::name>::kLabel, request, handles, reason_,              \
-        ::atoll_os::protocols::request_length(request));                                \
+        ::atoll_os::protocols::request_length(request), grant);                         \
   }
 #include ATOLL_PROTOCOL_DEF
 #undef ATOLL_MESSAGE
