@@ -15,7 +15,8 @@ NodeFiles files() {
           .config_disk = "/b/runs/n-1-0/config.img",
           .serial_log = "/b/runs/n-1-0/serial.log",
           .qmp_socket = "/b/runs/n-1-0/qmp.sock",
-          .control_socket = "/b/runs/n-1-0/control.sock"};
+          .control_socket = "/b/runs/n-1-0/control.sock",
+          .pcap = "/b/runs/n-1-0/net0.pcap"};
 }
 
 // The value that follows `option` (its first occurrence), or "" if absent.
@@ -104,6 +105,39 @@ TEST(QemuArgvTest, OptionsChangeAccelMemoryCpuAndAddGdbAndQmp) {
   EXPECT_EQ(value_of(argv, "-gdb"), "tcp:localhost:4321");
   EXPECT_TRUE(has(argv, "-S"));
   EXPECT_EQ(value_of(argv, "-qmp"), "unix:/b/runs/n-1-0/qmp.sock,server=on,wait=off");
+}
+
+NodeConfig with_nic(bool pcap) {
+  NodeConfig config;
+  config.nic =
+      NicConfig{.switch_dir = "/b/runs/sw/switch", .mac = "52:54:00:77:00:02", .pcap = pcap};
+  return config;
+}
+
+TEST(QemuArgvTest, NoNicUnlessOneIsConfigured) {
+  const auto argv = qemu_argv(NodeConfig{}, files());
+  EXPECT_EQ(value_of(argv, "-nic"), "none");
+  EXPECT_FALSE(has(argv, "-netdev"));
+  EXPECT_FALSE(has(argv, "-object"));
+}
+
+TEST(QemuArgvTest, NicIsVirtioNetAtSlotFourOnTheVdeSwitch) {
+  const auto argv = qemu_argv(with_nic(false), files());
+  EXPECT_EQ(value_of(argv, "-netdev"), "vde,id=net0,sock=/b/runs/sw/switch");
+  const auto devices = values_of(argv, "-device");
+  ASSERT_EQ(devices.size(), 2u);
+  EXPECT_EQ(devices[1], "virtio-net-pci,netdev=net0,mac=52:54:00:77:00:02,addr=0x4,romfile=");
+  EXPECT_FALSE(has(argv, "-object")) << "no capture unless asked";
+}
+
+TEST(QemuArgvTest, PcapDumpsTheNicsTrafficIntoTheRunDirectory) {
+  const auto argv = qemu_argv(with_nic(true), files());
+  EXPECT_EQ(value_of(argv, "-object"),
+            "filter-dump,id=dump0,netdev=net0,file=/b/runs/n-1-0/net0.pcap");
+  NodeFiles f = files();
+  f.pcap = "/r,s/net0.pcap";
+  EXPECT_EQ(value_of(qemu_argv(with_nic(true), f), "-object"),
+            "filter-dump,id=dump0,netdev=net0,file=/r,,s/net0.pcap");
 }
 
 TEST(QemuArgvTest, ExtraArgsComeLastInOrder) {

@@ -5,12 +5,16 @@
 #include <charconv>
 #include <string_view>
 
+#include "hostlib/config_disk.h"
+#include "hostlib/node_address.h"
+
 namespace atoll_os::host::cli {
 namespace {
 
 // Options that take a value; checked before one is consumed, so a typo is named as such.
-constexpr std::string_view kValueOptions[] = {"cmdline", "accel", "memory",  "cpu",      "name",
-                                              "runs",    "out",   "timeout", "gdb-port", "linger"};
+constexpr std::string_view kValueOptions[] = {"cmdline",  "accel",  "memory", "cpu",
+                                              "name",     "runs",   "out",    "timeout",
+                                              "gdb-port", "linger", "nodes",  "pcap"};
 
 HostResult<long> parse_number(const std::string& name, const std::string& text, long min,
                               long max) {
@@ -47,6 +51,10 @@ HostResult<void> apply(CliOptions& o, const std::string& name, const std::string
     o.timeout = std::chrono::seconds(HOST_TRY(parse_number(name, value, 1, 86400)));
   } else if (name == "linger") {
     o.linger = std::chrono::milliseconds(HOST_TRY(parse_number(name, value, 0, 3600000)));
+  } else if (name == "nodes") {
+    o.nodes = static_cast<unsigned>(HOST_TRY(parse_number(name, value, 1, kMaxClusterNodes)));
+  } else if (name == "pcap") {
+    o.pcap = value;
   } else if (name == "gdb-port") {
     o.gdb_port = static_cast<uint16_t>(HOST_TRY(parse_number(name, value, 1, 65535)));
   } else {
@@ -89,6 +97,62 @@ HostResult<CliOptions> parse_options(const std::vector<std::string>& args) {
   return o;
 }
 
+HostResult<std::vector<std::string>> split_list(std::string_view text, std::string_view option) {
+  std::vector<std::string> items;
+  for (size_t start = 0;;) {
+    const size_t comma = std::min(text.find(',', start), text.size());
+    if (comma == start) {
+      return fail(Error::kInvalidArgument,
+                  "--" + std::string(option) + " has an empty item in '" + std::string(text) + "'");
+    }
+    items.emplace_back(text.substr(start, comma - start));
+    if (comma == text.size()) return items;
+    start = comma + 1;
+  }
+}
+
+HostResult<std::vector<std::string>> split_cpu_list(std::string_view text) {
+  std::vector<std::string> cpus;
+  for (std::string& item : HOST_TRY(split_list(text, "cpu"))) {
+    const bool feature = item[0] == '+' || item[0] == '-' || item.find('=') != std::string::npos;
+    if (!feature) {
+      cpus.push_back(std::move(item));
+    } else if (cpus.empty()) {
+      return fail(Error::kInvalidArgument,
+                  "--cpu starts with the feature '" + item + "' before any CPU model");
+    } else {
+      cpus.back() += "," + item;
+    }
+  }
+  return cpus;
+}
+
+HostResult<std::set<unsigned>> parse_node_set(std::string_view text, unsigned nodes) {
+  std::set<unsigned> set;
+  if (text == "all") {
+    for (unsigned i = 0; i < nodes; ++i) set.insert(i);
+    return set;
+  }
+  for (const std::string& item : HOST_TRY(split_list(text, "pcap"))) {
+    const long node = HOST_TRY(parse_number("pcap", item, 0, static_cast<long>(nodes) - 1));
+    set.insert(static_cast<unsigned>(node));
+  }
+  return set;
+}
+
+HostResult<ClusterConfig> cluster_config(const CliOptions& options) {
+  HOST_TRY(validate_cmdline(options.node.cmdline));
+  ClusterConfig config;
+  config.nodes = options.nodes;
+  config.accel = options.node.accel;
+  config.cpu = HOST_TRY(split_cpu_list(options.node.cpu));
+  config.memory = HOST_TRY(split_list(options.node.memory, "memory"));
+  config.extra_cmdline = options.node.cmdline;
+  if (options.pcap) config.pcap = HOST_TRY(parse_node_set(*options.pcap, options.nodes));
+  HOST_TRY(validate(config));
+  return config;
+}
+
 const char* usage_text() {
   return R"(usage: atoll-host COMMAND [OPTIONS]
 commands:
@@ -100,6 +164,11 @@ commands:
   ctl COMMAND...      boot one node, wait for its ctl server, send each argument as one
                       command (e.g. ps 'run hello' mem), print the JSON replies and events
                       (one object per line), stop the node; exit 1 if any reply is not ok
+  cluster up          start a switch and --nodes N nodes that keep running after this
+                      command; wait until every node's ctl answers; print where each is
+  cluster status      which nodes run; each running node's answer to `stats`
+  cluster down        stop every node and the switch
+  console NODE        follow node NODE's console; typed lines go to its ctl (Ctrl-C quits)
 node options:
   --cmdline "..."     kernel command line (no '"', '\', '$' or control characters)
   --accel tcg|kvm     accelerator (default tcg)
@@ -107,9 +176,16 @@ node options:
   --cpu MODEL         QEMU CPU model (default qemu64)
   --qmp               add a QMP socket qmp.sock in the run directory
   --name NAME         run directory prefix (default: the command's name)
+cluster options (cluster up):
+  --nodes N           number of nodes (default 3); node i is 10.77.0.<i+1>/24
+  --cpu A,B,...       one CPU model for all nodes or one per node (features such as +x2apic
+                      follow their model)
+  --memory A,B,...    guest memory, one for all nodes or one per node
+  --pcap all|N[,N]    capture these nodes' NIC traffic to net0.pcap in their run directories
+  --cmdline "..."     words added to every node's command line
 command options:
   --gdb-port PORT     debug: gdb port on localhost (default 1234)
-  --timeout SECONDS   demo, bench, ctl: limit for each wait (default 120)
+  --timeout SECONDS   demo, bench, ctl, cluster up: limit for each wait (default 120)
   --runs N            bench: number of boots (default 5)
   --out DIR           bench: where results.json goes (default <build>/bench/boot)
   --linger MS         ctl: keep printing events this long after the last reply (default 1000)

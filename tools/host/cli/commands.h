@@ -10,8 +10,12 @@ int debug_node(const CliOptions& options);  // `debug`
 int demo(const CliOptions& options);        // `demo`
 int bench(const CliOptions& options);       // `bench boot`, `bench ipc`
 int ctl(const CliOptions& options);         // `ctl COMMAND...`
+int cluster(const CliOptions& options);     // `cluster up|status|down`
+int console(const CliOptions& options);     // `console NODE`
 
 /// Prints "atoll-host: <message>" to stderr and returns the failure exit code 1.
 int report(const Failure& failure);
+/// The same for a command used wrongly (bad option or argument): exit code 2.
+int report_usage(const Failure& failure);
 
 }  // namespace atoll_os::host::cli

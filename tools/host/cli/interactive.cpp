@@ -50,6 +50,11 @@ int report(const Failure& failure) {
   return 1;
 }
 
+int report_usage(const Failure& failure) {
+  report(failure);
+  return 2;
+}
+
 int run_node(const CliOptions& options) {
   NodeConfig config = options.node;
   config.name = options.name.value_or("run");

@@ -1,4 +1,5 @@
-// atoll-host: boots, debugs, demonstrates and benchmarks Atoll nodes through the host library.
+// atoll-host: boots, debugs, demonstrates and benchmarks Atoll nodes and runs clusters of
+// them through the host library.
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -15,13 +16,15 @@ int main(int argc, char** argv) {
   }
   const std::string command = argv[1];
   auto options = parse_options(std::vector<std::string>(argv + 2, argv + argc));
-  if (!options) return report(options.failure());
+  if (!options) return report_usage(options.failure());
 
   if (command == "run") return run_node(*options);
   if (command == "debug") return debug_node(*options);
   if (command == "demo") return demo(*options);
   if (command == "bench") return bench(*options);
   if (command == "ctl") return ctl(*options);
+  if (command == "cluster") return cluster(*options);
+  if (command == "console") return console(*options);
   fprintf(stderr, "atoll-host: unknown command '%s'\n%s", command.c_str(), usage_text());
   return 2;
 }

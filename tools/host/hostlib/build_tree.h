@@ -23,6 +23,10 @@ class BuildTree {
   std::filesystem::path kernel_elf() const { return root_ / "kernel" / "atoll.elf"; }
   /// Parent of every per-run directory.
   std::filesystem::path runs() const { return root_ / "runs"; }
+  /// Where `cluster up` puts the switch and nodes it leaves running (`switch/`, `node<i>/`).
+  std::filesystem::path cluster_dir() const { return runs() / "cluster"; }
+  /// The state file through which `cluster status`, `down` and `console` find them.
+  std::filesystem::path cluster_state() const { return cluster_dir() / "state.json"; }
   /// Default output directory of `bench boot`.
   std::filesystem::path boot_bench() const { return root_ / "bench" / "boot"; }
 

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 
 namespace atoll_os::host {
 
@@ -23,6 +24,14 @@ JsonValue JsonValue::number(double value, std::optional<int64_t> signed_integer,
   v.signed_ = signed_integer;
   v.unsigned_ = unsigned_integer;
   return v;
+}
+
+JsonValue JsonValue::integer(uint64_t value) {
+  std::optional<int64_t> signed_value;
+  if (value <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+    signed_value = static_cast<int64_t>(value);
+  }
+  return number(static_cast<double>(value), signed_value, value);
 }
 
 JsonValue JsonValue::string(std::string text) {

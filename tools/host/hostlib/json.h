@@ -30,6 +30,8 @@ class JsonValue {
   /// `integer` is the exact value if the literal was an integer that fits int64 or uint64.
   static JsonValue number(double value, std::optional<int64_t> signed_integer = std::nullopt,
                           std::optional<uint64_t> unsigned_integer = std::nullopt);
+  /// A number that keeps `value` exactly.
+  static JsonValue integer(uint64_t value);
   static JsonValue string(std::string text);
   static JsonValue array(std::vector<JsonValue> items = {});
   static JsonValue object(std::vector<Member> members = {});

@@ -2,7 +2,6 @@
 #include "hostlib/node.h"
 
 #include <fcntl.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -11,6 +10,7 @@
 
 #include "hostlib/config_disk.h"
 #include "hostlib/kernel_exit.h"
+#include "hostlib/socket_path.h"
 
 namespace atoll_os::host {
 namespace {
@@ -25,27 +25,16 @@ constexpr size_t kMaxQemuOutputInReport = 4000;
 // QEMU creates the control socket while it starts; this only catches a QEMU that hangs.
 constexpr auto kControlConnectTimeout = std::chrono::seconds(20);
 
-// A socket address holds a path of at most this many bytes.
-constexpr size_t kMaxSocketPath = sizeof(sockaddr_un{}.sun_path) - 1;
-
-// Where QEMU puts the control socket: in `dir`, or, if that path is too long for a socket
-// address (a deep build tree), in a short symlink to `dir` under the temporary directory,
-// which is returned in `link`.
-HostResult<std::filesystem::path> control_socket_path(const std::filesystem::path& dir,
-                                                      std::filesystem::path& link) {
-  const std::filesystem::path direct = dir / "control.sock";
-  if (direct.string().size() <= kMaxSocketPath) return direct;
-  static int next = 0;
-  link = std::filesystem::temp_directory_path() /
-         ("atoll-" + std::to_string(getpid()) + "-" + std::to_string(next++));
+// The node's own directory: the one its config names, or a fresh one under runs/.
+HostResult<std::filesystem::path> make_run_dir(const NodeConfig& config, const BuildTree& tree) {
+  if (!config.run_dir) return tree.make_run_dir(config.name);
   std::error_code ec;
-  std::filesystem::remove(link, ec);
-  std::filesystem::create_directory_symlink(dir, link, ec);
-  if (ec || (link / "control.sock").string().size() > kMaxSocketPath) {
-    return fail(Error::kInvalidArgument,
-                "no short path for the control socket of " + dir.string() + ": " + ec.message());
+  std::filesystem::create_directories(*config.run_dir, ec);
+  if (ec) {
+    return fail(Error::kAccessDenied,
+                "cannot create " + config.run_dir->string() + ": " + ec.message());
   }
-  return link / "control.sock";
+  return *config.run_dir;
 }
 
 std::string seconds_text(std::chrono::milliseconds d) {
@@ -63,7 +52,7 @@ HostResult<std::unique_ptr<Node>> Node::create(NodeConfig config, const BuildTre
     return fail(Error::kNotFound,
                 "no ISO at " + tree.iso().string() + "; build the atoll_iso target first");
   }
-  std::filesystem::path dir = HOST_TRY(tree.make_run_dir(config.name));
+  std::filesystem::path dir = HOST_TRY(make_run_dir(config, tree));
   auto disk = make_config_disk(dir, config.cmdline);
   if (!disk) {
     std::error_code ec;
@@ -71,18 +60,19 @@ HostResult<std::unique_ptr<Node>> Node::create(NodeConfig config, const BuildTre
     return disk.failure();
   }
   std::filesystem::path link;
-  auto socket = control_socket_path(dir, link);
-  if (!socket) {
+  auto socket_dir = short_socket_dir(dir, std::string_view("/control.sock").size(), link);
+  if (!socket_dir) {
     std::error_code ec;
     std::filesystem::remove_all(dir, ec);
-    return socket.failure();
+    return socket_dir.failure();
   }
   NodeFiles files{
       .iso = tree.iso(),
       .config_disk = disk.release_value(),
       .serial_log = dir / "serial.log",
       .qmp_socket = dir / "qmp.sock",
-      .control_socket = socket.release_value(),
+      .control_socket = *socket_dir / "control.sock",
+      .pcap = dir / "net0.pcap",
   };
   return std::unique_ptr<Node>(
       new Node(std::move(config), std::move(dir), std::move(files), std::move(link)));
@@ -114,6 +104,7 @@ HostResult<void> Node::start() {
     out_fd = open((run_dir_ / "qemu.out").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     options = {.stdin_fd = null_fd, .stdout_fd = out_fd, .stderr_fd = out_fd};
   }
+  options.new_session = config_.detachable;
   launched_at_ = Clock::now();
   auto spawned = Process::spawn(argv_, options);
   if (null_fd >= 0) close(null_fd);
@@ -211,6 +202,21 @@ ExitStatus Node::stop() {
   ExitStatus status = process_->stop();
   log_.finish();
   return status;
+}
+
+ExitStatus Node::kill() {
+  if (!process_) return {};
+  ExitStatus status = process_->kill();
+  log_.finish();
+  return status;
+}
+
+pid_t Node::release() {
+  keep_run_dir_ = true;
+  control_.reset();
+  const pid_t pid = process_ ? process_->release() : -1;
+  process_.reset();
+  return pid;
 }
 
 size_t Node::poll_log() {

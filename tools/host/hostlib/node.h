@@ -29,7 +29,7 @@ struct LogMatch {
 /// One node. create() prepares its run directory and config disk; start() launches QEMU.
 /// Destroying a Node stops QEMU and deletes the run directory unless keep_run_dir() was
 /// called (tests call it on failure, so the log survives for a person to read).
-/// Not movable: a future Cluster owns its nodes through unique_ptr and hands out references.
+/// Not movable: a Cluster owns its nodes through unique_ptr and hands out references.
 class Node {
  public:
   /// Fails with kInvalidArgument for a command line GRUB cannot take, kNotFound if the ISO
@@ -62,6 +62,12 @@ class Node {
   bool running();
   /// Stops QEMU (SIGTERM, then SIGKILL) and reads the rest of the log.
   ExitStatus stop();
+  /// Kills QEMU at once (SIGKILL), as a crashed machine or a pulled plug would end.
+  ExitStatus kill();
+  /// Lets QEMU run on after this Node is gone (start it with NodeConfig::detachable, or it
+  /// still dies with this process): keeps the run directory, closes the control channel
+  /// (QEMU serves the next client) and returns QEMU's pid.
+  pid_t release();
 
   /// Reads new console output; returns how many lines completed. For live followers (demo).
   size_t poll_log();

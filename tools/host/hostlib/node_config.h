@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,6 +17,16 @@ const char* accel_name(Accel accel);
 enum class SerialMode {
   kLogFile,   // console appended to the run directory's serial.log; the host reads it
   kTerminal,  // console and QEMU monitor on this terminal (-serial mon:stdio; Ctrl-A X quits)
+};
+
+/// The node's network card: a virtio-net PCI device plugged into a VDE switch.
+struct NicConfig {
+  /// The switch's socket directory (VdeSwitch::socket_dir()).
+  std::filesystem::path switch_dir;
+  /// "52:54:00:77:00:02"; see address_of().
+  std::string mac;
+  /// QEMU writes every frame the card sends or receives to `net0.pcap` in the run directory.
+  bool pcap = false;
 };
 
 /// How to start one node. Defaults match what tests and benchmarks expect.
@@ -36,7 +47,15 @@ struct NodeConfig {
   bool control_channel = true;
   /// If set, QEMU waits at reset for gdb on localhost:<port>.
   std::optional<uint16_t> gdb_port;
-  /// Appended verbatim; a cluster adds its NICs (`-netdev vde,...`) here.
+  /// Without one the node has no network card.
+  std::optional<NicConfig> nic;
+  /// The run directory to use (created if absent) instead of a fresh `runs/<name>-<pid>-<n>/`;
+  /// `cluster up` keeps its nodes at fixed places so that people can find their logs.
+  std::optional<std::filesystem::path> run_dir;
+  /// QEMU in a session of its own and not killed when this process dies, so that
+  /// Node::release() can leave it running (`cluster up`). Off: QEMU dies with its parent.
+  bool detachable = false;
+  /// Appended verbatim.
   std::vector<std::string> extra_args;
 };
 

@@ -33,11 +33,15 @@ void redirect(int fd, int target) {
 
 [[noreturn]] void exec_child(char* const* args, const SpawnOptions& options, pid_t parent,
                              int report_fd) {
-  if (options.own_process_group) setpgid(0, 0);
-  // A host tool killed without running destructors (SIGKILL, a crash) must not leave QEMU
-  // running. The getppid check closes the race with a parent that died before prctl.
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (getppid() != parent) _exit(127);
+  if (options.new_session) {
+    setsid();
+  } else {
+    if (options.own_process_group) setpgid(0, 0);
+    // A host tool killed without running destructors (SIGKILL, a crash) must not leave QEMU
+    // running. The getppid check closes the race with a parent that died before prctl.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);
+  }
   redirect(options.stdin_fd, STDIN_FILENO);
   redirect(options.stdout_fd, STDOUT_FILENO);
   redirect(options.stderr_fd, STDERR_FILENO);
@@ -155,15 +159,26 @@ HostResult<ExitStatus> Process::wait(std::chrono::milliseconds timeout) {
 ExitStatus Process::stop(std::chrono::milliseconds grace) {
   if (pid_ <= 0) return {};
   if (poll()) return *status_;
-  kill(pid_, SIGTERM);
+  ::kill(pid_, SIGTERM);
   if (auto ended = wait(grace); ended.ok()) return *ended;
   kill_and_reap();
   return status_.value_or(ExitStatus{});
 }
 
+ExitStatus Process::kill() {
+  kill_and_reap();
+  return status_.value_or(ExitStatus{});
+}
+
+pid_t Process::release() {
+  const pid_t pid = pid_;
+  pid_ = -1;
+  return pid;
+}
+
 void Process::kill_and_reap() {
   if (pid_ <= 0 || poll()) return;
-  kill(pid_, SIGKILL);
+  ::kill(pid_, SIGKILL);
   int status = 0;
   pid_t r;
   do {

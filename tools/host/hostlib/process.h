@@ -32,6 +32,10 @@ struct SpawnOptions {
   /// A process group of its own keeps the terminal's Ctrl-C (meant for gdb or the test
   /// runner) away from the child; the parent decides when the child stops.
   bool own_process_group = true;
+  /// A session of its own (so no terminal's hangup or Ctrl-C reaches it) and no death
+  /// signal when this process ends: the child may outlive its parent once release()d.
+  /// Implies its own process group.
+  bool new_session = false;
 };
 
 /// A running (or finished, not yet destroyed) child. Destroying it kills and reaps the child,
@@ -56,6 +60,11 @@ class Process {
   HostResult<ExitStatus> wait(std::chrono::milliseconds timeout);
   /// SIGTERM, then SIGKILL if it has not ended after `grace`; returns how it ended.
   ExitStatus stop(std::chrono::milliseconds grace = std::chrono::seconds(2));
+  /// SIGKILL at once, then reaps; returns how it ended.
+  ExitStatus kill();
+  /// Forgets the child without stopping it and returns its pid; whoever inherits it (init)
+  /// reaps it. Only a child spawned with new_session survives this process's exit.
+  pid_t release();
 
  private:
   explicit Process(pid_t pid) : pid_(pid) {}

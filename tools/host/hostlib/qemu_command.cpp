@@ -48,6 +48,22 @@ void add_control_channel(std::vector<std::string>& argv, const NodeConfig& confi
                                           ",server=on,wait=off"});
 }
 
+// The NIC sits at a fixed PCI slot so that the guest's driver finds it in the same place on
+// every node. virtio-net-pci on the `pc` machine is a transitional device: it offers the
+// legacy interface the guest driver uses. romfile= drops its iPXE option ROM, which only
+// slows the BIOS (nodes boot from the CD).
+void add_nic(std::vector<std::string>& argv, const NodeConfig& config, const NodeFiles& files) {
+  if (!config.nic) return;
+  const NicConfig& nic = *config.nic;
+  argv.insert(argv.end(),
+              {"-netdev", "vde,id=net0,sock=" + qemu_escape(nic.switch_dir.string()), "-device",
+               "virtio-net-pci,netdev=net0,mac=" + nic.mac + ",addr=0x4,romfile="});
+  if (nic.pcap) {
+    argv.insert(argv.end(), {"-object", "filter-dump,id=dump0,netdev=net0,file=" +
+                                            qemu_escape(files.pcap.string())});
+  }
+}
+
 }  // namespace
 
 std::vector<std::string> qemu_argv(const NodeConfig& config, const NodeFiles& files) {
@@ -67,7 +83,7 @@ std::vector<std::string> qemu_argv(const NodeConfig& config, const NodeFiles& fi
       "-no-reboot",
       "-device",
       debug_exit_device(),
-      // No default NIC: its option ROM slows the BIOS, and clusters add their own NICs.
+      // No default NIC: its option ROM slows the BIOS; add_nic() adds a cluster's NIC.
       "-nic",
       "none",
       "-drive",
@@ -79,6 +95,7 @@ std::vector<std::string> qemu_argv(const NodeConfig& config, const NodeFiles& fi
   };
   add_serial(argv, config, files);
   add_control_channel(argv, config, files);
+  add_nic(argv, config, files);
   if (config.qmp_socket) {
     argv.insert(argv.end(),
                 {"-qmp", "unix:" + qemu_escape(files.qmp_socket.string()) + ",server=on,wait=off"});

@@ -20,10 +20,11 @@ struct NodeFiles {
   // Used when config.control_channel is set. Usually in the run directory; a path too long
   // for a socket address goes through a short symlink to it (see Node::create).
   std::filesystem::path control_socket;
+  std::filesystem::path pcap;  // used when config.nic asks for a capture
 };
 
 /// Full argv (argv[0] = kQemuBinary) for one node. Every launcher (tests, `run`, `debug`,
-/// `demo`, `bench`, later clusters) goes through this, so they all boot the same machine.
+/// `demo`, `bench`, clusters) goes through this, so they all boot the same machine.
 std::vector<std::string> qemu_argv(const NodeConfig& config, const NodeFiles& files);
 
 /// Doubles commas, which QEMU's option parser would otherwise take as separators.
