@@ -20,7 +20,8 @@ namespace atoll_os::servers::net {
 inline constexpr size_t kVirtioBufferBytes = 2048;
 inline constexpr size_t kVirtioNetHeaderBytes = 10;  // no VIRTIO_NET_F_MRG_RXBUF
 inline constexpr size_t kEthernetFrameMax = 1514;    // without FCS; no VLAN tag
-inline constexpr uint32_t kVirtioQueueMax = 256;     // entries used per queue at most
+inline constexpr uint32_t kVirtioQueueMax =
+    1024;  // entries per queue at most (QEMU: rx_queue_size)
 
 struct VirtioNetCounters {
   uint64_t rx_frames = 0;

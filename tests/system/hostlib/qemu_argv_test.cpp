@@ -126,7 +126,9 @@ TEST(QemuArgvTest, NicIsVirtioNetAtSlotFourOnTheVdeSwitch) {
   EXPECT_EQ(value_of(argv, "-netdev"), "vde,id=net0,sock=/b/runs/sw/switch");
   const auto devices = values_of(argv, "-device");
   ASSERT_EQ(devices.size(), 2u);
-  EXPECT_EQ(devices[1], "virtio-net-pci,netdev=net0,mac=52:54:00:77:00:02,addr=0x4,romfile=");
+  EXPECT_EQ(
+      devices[1],
+      "virtio-net-pci,netdev=net0,mac=52:54:00:77:00:02,addr=0x4,romfile=,rx_queue_size=1024");
   EXPECT_FALSE(has(argv, "-object")) << "no capture unless asked";
 }
 
