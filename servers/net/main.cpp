@@ -195,6 +195,7 @@ int main(int argc, char** argv) {
   }
   if (Result<void> r = state.pinger.init(); !r.ok()) give_up("ICMP", r.error());
   abi::Handle endpoint = register_service();
+  state.endpoint = endpoint;
   user::print("net: node %lu up: ip=%s mac=%s, IRQ %u, %u-entry queues\n", state.node,
               argument(argc, argv, "ip").data(), argument(argc, argv, "mac").data(),
               state.device.irq(), state.device.queue_size());

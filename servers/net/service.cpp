@@ -32,7 +32,25 @@ Result<StreamPages> stream_pages(protocols::Call& call) {
   return StreamPages{call.grant.address, call.grant.length};
 }
 
+// Socket operations need a session's badge; the handle from the name service has none.
+Result<void> require_session(protocols::Call& call) {
+  if (call.badge == 0) {
+    return call.fail(Error::kAccessDenied, "open a session (open_session) and call through it");
+  }
+  return success();
+}
+
 }  // namespace
+
+Result<Empty> NetService::open_session(const Empty&, Call& call) {
+  LockGuard guard(state_.lock);
+  uint64_t badge = ++state_.sessions;
+  Result<abi::Handle> session =
+      user::handle_duplicate(state_.endpoint, abi::kRightWrite | abi::kRightTransfer, badge);
+  if (!session.ok()) return call.fail(session.error(), "net has no handle left for a session");
+  call.reply.add(*session);
+  return Empty{};
+}
 
 Result<wire::InfoReply> NetService::info(const Empty&, Call&) {
   LockGuard guard(state_.lock);
@@ -60,6 +78,7 @@ Result<wire::InfoReply> NetService::info(const Empty&, Call&) {
 }
 
 Result<wire::SocketReply> NetService::udp_open(const wire::UdpOpenRequest& r, Call& call) {
+  TRY(require_session(call));
   LockGuard guard(state_.lock);
   const char* why = "";
   auto result = state_.sockets.udp_open(call.badge, r.port, notification_of(call), &why);
@@ -67,6 +86,7 @@ Result<wire::SocketReply> NetService::udp_open(const wire::UdpOpenRequest& r, Ca
 }
 
 Result<Empty> NetService::udp_send(const wire::UdpSendRequest& r, Call& call) {
+  TRY(require_session(call));
   if (call.length != wire::UdpSendRequest::kMinimumSize + r.length) {
     return call.fail(Error::kInvalidArgument, "the datagram length does not match the payload");
   }
@@ -86,6 +106,7 @@ Result<wire::UdpDatagram> NetService::udp_receive(const wire::SocketRequest& r, 
 }
 
 Result<wire::SocketReply> NetService::tcp_listen(const wire::ListenRequest& r, Call& call) {
+  TRY(require_session(call));
   LockGuard guard(state_.lock);
   const char* why = "";
   auto result = state_.sockets.listen(call.badge, r.port, r.backlog, notification_of(call), &why);
@@ -93,6 +114,7 @@ Result<wire::SocketReply> NetService::tcp_listen(const wire::ListenRequest& r, C
 }
 
 Result<wire::StreamReply> NetService::tcp_accept(const wire::AcceptRequest& r, Call& call) {
+  TRY(require_session(call));
   StreamPages pages = TRY(stream_pages(call));
   LockGuard guard(state_.lock);
   const char* why = "";
@@ -102,6 +124,7 @@ Result<wire::StreamReply> NetService::tcp_accept(const wire::AcceptRequest& r, C
 }
 
 Result<wire::StreamReply> NetService::tcp_connect(const wire::ConnectRequest& r, Call& call) {
+  TRY(require_session(call));
   StreamPages pages = TRY(stream_pages(call));
   LockGuard guard(state_.lock);
   const char* why = "";

@@ -25,6 +25,8 @@ struct NetState {
   NetConfig config;
   abi::Handle wakeup = abi::kNoHandle;  // the device thread's notification
   abi::Handle irq = abi::kNoHandle;
+  abi::Handle endpoint = abi::kNoHandle;  // net's own, to mint session handles from
+  uint64_t sessions = 0;                  // badges handed out so far
 };
 
 class NetService {
@@ -33,6 +35,7 @@ class NetService {
 
   using Call = protocols::Call;
   Result<protocols::net::InfoReply> info(const protocols::Empty&, Call& call);
+  Result<protocols::Empty> open_session(const protocols::Empty&, Call& call);
   Result<protocols::net::SocketReply> udp_open(const protocols::net::UdpOpenRequest& r, Call& call);
   Result<protocols::Empty> udp_send(const protocols::net::UdpSendRequest& r, Call& call);
   Result<protocols::net::UdpDatagram> udp_receive(const protocols::net::SocketRequest& r,

@@ -39,6 +39,11 @@ Result<Client> find_net_server() {
   names::Client names(user::process_start().names);
   HandleSet handles;
   TRY(names.lookup(name, &handles));
+  Client anonymous(handles.take(0));
+  handles = HandleSet{};
+  Result<Empty> opened = anonymous.open_session({}, &handles);
+  (void)user::handle_close(anonymous.endpoint());
+  TRY(opened);
   return Client(handles.take(0));
 }
 

@@ -10,7 +10,7 @@
 
 namespace atoll_os::protocols::net {
 
-/// The net server's endpoint, looked up in the name service; kNotFound if no net runs.
+/// A session with the net server (looked up in the name service); kNotFound if no net runs.
 Result<Client> find_net_server();
 
 /// "A.B.C.D" → the address in network byte order (as net.h carries it); kBadFormat.
