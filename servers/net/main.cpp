@@ -13,6 +13,7 @@
 #include "atoll/protocols/pm.h"
 #include "atoll/text.h"
 #include "atoll/user/clock.h"
+#include "atoll/user/ipc.h"
 #include "atoll/user/print.h"
 #include "atoll/user/runtime.h"
 #include "atoll/user/syscalls.h"
@@ -51,7 +52,7 @@ std::string_view argument(int argc, char** argv, std::string_view key) {
 }
 
 // The node's identity from the arguments the manifest passed on from the command line;
-// nullopt (after saying why) when the host gave this node none: it runs without a network.
+// nullopt (after saying why) when the host gave this node none.
 std::optional<NetConfig> read_config(int argc, char** argv) {
   char line[256];
   size_t length = 0;
@@ -168,6 +169,18 @@ abi::Handle register_service() {
   return endpoint;
 }
 
+// A node the host gave no identity: net stays (so the node's set of servers does not
+// depend on its network) and answers every request with the reason.
+[[noreturn]] void serve_without_network(abi::Handle endpoint) {
+  Result<void> served = user::serve(endpoint, [](abi::Message& message) {
+    protocols::detail::write_error(
+        message, Error::kNotSupported,
+        "this node has no network (no ip= and mac= on its command line)");
+    return user::Disposition::kReply;
+  });
+  give_up("receive", served.error());
+}
+
 }  // namespace
 }  // namespace atoll_os::servers::net
 
@@ -177,7 +190,7 @@ int main(int argc, char** argv) {
   static NetState state;
   state.node = user::process_start().node;
   std::optional<NetConfig> config = read_config(argc, argv);
-  if (!config.has_value()) return 0;
+  if (!config.has_value()) serve_without_network(register_service());
   state.config = *config;
   Capabilities caps = {protocols::pm::find_capability(argc, argv, "ioports"),
                        protocols::pm::find_capability(argc, argv, "dma"),
