@@ -1,10 +1,11 @@
-// `bench boot`: repeated boots, medians on one line, results.json for tracking over time.
+// `bench boot|ipc|net`: measurements on one line, results.json for tracking over time.
 #include <cstdio>
 
 #include "cli/commands.h"
 #include "hostlib/boot_bench.h"
 #include "hostlib/build_tree.h"
 #include "hostlib/ipc_bench.h"
+#include "hostlib/net_bench.h"
 
 namespace atoll_os::host::cli {
 
@@ -32,13 +33,35 @@ int bench_ipc(const CliOptions& options) {
   return 0;
 }
 
+// `bench net`: a fresh two-node cluster, node 0 -> node 1.
+int bench_net(const CliOptions& options) {
+  CliOptions cluster_options = options;
+  cluster_options.nodes = 2;
+  auto config = cluster_config(cluster_options);
+  if (!config) return report_usage(config.failure());
+  config->name = options.name.value_or("bench-net");
+  auto result = measure_net(*config, NetBenchPlan{}, options.timeout);
+  if (!result) return report(result.failure());
+  auto file = write_net_bench(
+      *result, options.out.value_or(BuildTree::configured().root() / "bench" / "net"));
+  if (!file) return report(file.failure());
+  printf(
+      "net (%s): tcp %.2f MiB/s (median of %zu), udp rtt %.1f us, tcp rtt %.1f us, raw frames "
+      "%.2f MiB/s (%lu of %lu lost)  [%s]\n",
+      result->accel.c_str(), result->tcp_mib_per_s, result->tcp_runs_mib_per_s.size(),
+      result->udp_rtt_us, result->tcp_rtt_us, result->raw_frames_mib_per_s,
+      (unsigned long)result->raw.lost(), (unsigned long)result->raw.sent, file->c_str());
+  return 0;
+}
+
 }  // namespace
 
 int bench(const CliOptions& options) {
   if (options.positional.size() == 1 && options.positional[0] == "ipc") return bench_ipc(options);
+  if (options.positional.size() == 1 && options.positional[0] == "net") return bench_net(options);
   if (options.positional.size() != 1 || options.positional[0] != "boot") {
-    return report(
-        fail(Error::kInvalidArgument, "usage: atoll-host bench boot|ipc [--runs N] [--out DIR]"));
+    return report(fail(Error::kInvalidArgument,
+                       "usage: atoll-host bench boot|ipc|net [--runs N] [--out DIR]"));
   }
   NodeConfig config = options.node;
   config.name = options.name.value_or("bench-boot");

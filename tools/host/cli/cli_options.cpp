@@ -161,6 +161,7 @@ commands:
   demo                boot one node with exit_after_boot, stream its console, print its status
   bench boot          time QEMU start -> banner and -> "boot: complete" over several boots
   bench ipc           IPC round trip and null system call (instructions and ns)
+  bench net           two-node cluster: TCP throughput, UDP and TCP round trips, raw frames
   ctl COMMAND...      boot one node, wait for its ctl server, send each argument as one
                       command (e.g. ps 'run hello' mem), print the JSON replies and events
                       (one object per line), stop the node; exit 1 if any reply is not ok
@@ -187,7 +188,7 @@ command options:
   --gdb-port PORT     debug: gdb port on localhost (default 1234)
   --timeout SECONDS   demo, bench, ctl, cluster up: limit for each wait (default 120)
   --runs N            bench: number of boots (default 5)
-  --out DIR           bench: where results.json goes (default <build>/bench/boot)
+  --out DIR           bench: where results.json goes (default <build>/bench/NAME)
   --linger MS         ctl: keep printing events this long after the last reply (default 1000)
 )";
 }
