@@ -1,0 +1,74 @@
+// The IPC manager protocol: location-transparent ports and names across the cluster.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "atoll/protocols/protocol.h"
+
+namespace atoll_os::protocols::ipcm {
+
+inline constexpr uint16_t kProtocolId = kIpcmProtocol;
+
+/// The bit ipcm signals on a port's notification when a message is queued there.
+inline constexpr uint64_t kPortBit = 1;
+inline constexpr size_t kMessageMax = 400;
+inline constexpr size_t kNameMax = 32;  // bytes, including the terminating NUL
+
+struct PortReply {
+  uint64_t port;
+};
+static_assert(sizeof(PortReply) == 8);
+
+struct PortRequest {
+  uint64_t port;
+};
+static_assert(sizeof(PortRequest) == 8);
+
+/// A message: the header, then `length` bytes.
+struct SendRequest {
+  uint64_t destination;
+  uint64_t reply;  // a port of the sender for answers, or 0
+  uint32_t label;
+  uint16_t length;
+  uint16_t reserved;
+  uint8_t data[kMessageMax];
+
+  static constexpr size_t kMinimumSize = 24;
+  static constexpr size_t kMaximumSize = 24 + kMessageMax;
+  size_t payload_length() const { return kMinimumSize + length; }
+};
+static_assert(sizeof(SendRequest) == 24 + kMessageMax);
+
+struct ReceivedMessage {
+  uint64_t port;   // where it was queued
+  uint64_t reply;  // the sender's reply port, or 0
+  uint32_t label;
+  uint16_t length;
+  uint16_t sender_node;
+  uint8_t data[kMessageMax];
+};
+static_assert(sizeof(ReceivedMessage) == 24 + kMessageMax);
+
+struct NameRequest {
+  char name[kNameMax];  // 1..31 printable characters, no space, NUL-terminated
+  uint64_t port;        // name_register: the port to bind
+};
+static_assert(sizeof(NameRequest) == 40);
+
+struct StatsReply {
+  uint64_t node;
+  uint64_t peers_connected;
+  uint64_t frames_sent;
+  uint64_t frames_received;
+  uint64_t duplicates_dropped;
+  uint64_t messages_queued;
+  uint64_t messages_delivered;
+  uint64_t names;
+};
+static_assert(sizeof(StatsReply) == 64);
+
+#define ATOLL_PROTOCOL_DEF "atoll/protocols/ipcm.def"
+#include "atoll/protocols/protocol_codegen.h"
+
+}  // namespace atoll_os::protocols::ipcm

@@ -1,0 +1,217 @@
+// Local clients' requests. Handlers hold state.lock while they touch tables and release it
+// before anything goes to a peer (peers.h: write_lock before lock, never after).
+#include "ipcm_service.h"
+
+#include "atoll/user/syscalls.h"
+#include "peers.h"
+
+namespace atoll_os::servers::ipcm {
+namespace {
+
+using protocols::Empty;
+using user::LockGuard;
+namespace wire_ipcm = protocols::ipcm;
+
+Result<void> require_session(protocols::Call& call) {
+  if (call.badge == 0) {
+    return call.fail(Error::kAccessDenied, "open a session (open_session) and call through it");
+  }
+  return success();
+}
+
+Result<wire::Name> name_of(const wire_ipcm::NameRequest& r, protocols::Call& call) {
+  size_t length = 0;
+  while (length < sizeof(r.name) && r.name[length] != '\0') ++length;
+  Result<wire::Name> name = wire::Name::from({r.name, length});
+  if (!name.ok()) {
+    return call.fail(Error::kInvalidArgument, "a name is 1..31 printable characters, no space");
+  }
+  return name;
+}
+
+LocalPort* local_port(IpcmState& state, PortId port) {
+  for (LocalPort& local : state.local) {
+    if (local.id == port && local.id.valid()) return &local;
+  }
+  return nullptr;
+}
+
+size_t ports_of(const IpcmState& state, uint64_t owner) {
+  size_t n = 0;
+  for (const LocalPort& local : state.local) n += local.id.valid() && local.owner == owner;
+  return n;
+}
+
+}  // namespace
+
+Result<Empty> IpcmService::open_session(const Empty&, Call& call) {
+  LockGuard guard(state_.lock);
+  uint64_t badge = ++state_.sessions;
+  Result<abi::Handle> session =
+      user::handle_duplicate(state_.endpoint, abi::kRightWrite | abi::kRightTransfer, badge);
+  if (!session.ok()) return call.fail(session.error(), "ipcm has no handle left for a session");
+  call.reply.add(*session);
+  return Empty{};
+}
+
+Result<wire_ipcm::PortReply> IpcmService::port_create(const Empty&, Call& call) {
+  TRY(require_session(call));
+  abi::Handle notification = call.received.values[0];
+  if (notification == abi::kNoHandle) {
+    return call.fail(Error::kInvalidArgument, "a port needs a notification moved in");
+  }
+  LockGuard guard(state_.lock);
+  if (ports_of(state_, call.badge) >= kPortsPerSession) {
+    return call.fail(Error::kOutOfMemory, "the session holds too many ports");
+  }
+  LocalPort* slot = nullptr;
+  for (LocalPort& local : state_.local) {
+    if (!local.id.valid() && slot == nullptr) slot = &local;
+  }
+  if (slot == nullptr) return call.fail(Error::kOutOfMemory, "ipcm has no free port");
+  PortId id = TRY(state_.ids.allocate());
+  if (!state_.ports.open(id, call.badge).ok()) {
+    return call.fail(Error::kOutOfMemory, "ipcm has no free port");
+  }
+  *slot = {id, call.badge, call.received.take(0)};
+  return wire_ipcm::PortReply{id.value};
+}
+
+Result<Empty> IpcmService::port_close(const wire_ipcm::PortRequest& r, Call& call) {
+  wire::Frame unregister{};
+  {
+    LockGuard guard(state_.lock);
+    LocalPort* local = local_port(state_, PortId{r.port});
+    if (local == nullptr || local->owner != call.badge) {
+      return call.fail(Error::kNotFound, "no such port of this session");
+    }
+    (void)state_.ports.close(local->id, call.badge);
+    (void)user::handle_close(local->notification);
+    for (NameBinding& binding : state_.names) {
+      if (binding.port == local->id) {
+        unregister.header.kind = wire::Kind::kUnregister;
+        unregister.registration = {binding.port, binding.name};
+        binding.port = PortId::none();
+      }
+    }
+    *local = LocalPort{};
+  }
+  if (unregister.header.kind == wire::Kind::kUnregister) broadcast(state_, unregister);
+  return Empty{};
+}
+
+Result<Empty> IpcmService::send(const wire_ipcm::SendRequest& r, Call& call) {
+  TRY(require_session(call));
+  if (call.length != wire_ipcm::SendRequest::kMinimumSize + r.length) {
+    return call.fail(Error::kInvalidArgument, "the message length does not match the payload");
+  }
+  PortId destination{r.destination};
+  if (!destination.valid()) return call.fail(Error::kInvalidArgument, "no destination port");
+  uint16_t node = node_of(state_, destination);
+  if (node != state_.node) return send_remote(node, r, call);
+  PortMessage message{};
+  message.reply = PortId{r.reply};
+  message.label = r.label;
+  message.sender_node = state_.node;
+  message.length = r.length;
+  __builtin_memcpy(message.bytes, r.data, r.length);
+  LockGuard guard(state_.lock);
+  Result<void> delivered = deliver_local(state_, destination, message);
+  if (!delivered.ok()) {
+    return call.fail(delivered.error(), delivered.error() == Error::kNotFound
+                                            ? "no such port"
+                                            : "the port's queue is full");
+  }
+  return Empty{};
+}
+
+Result<Empty> IpcmService::send_remote(uint16_t node, const wire_ipcm::SendRequest& r, Call& call) {
+  wire::Frame frame{};
+  frame.header.kind = wire::Kind::kData;
+  frame.data.destination = PortId{r.destination};
+  frame.data.reply = PortId{r.reply};
+  frame.data.label = r.label;
+  frame.data.sender_node = state_.node;
+  frame.data.length = r.length;
+  __builtin_memcpy(frame.data.bytes, r.data, r.length);
+  Result<void> sent = send_to_node(state_, node, frame);
+  if (sent.ok()) return Empty{};
+  if (sent.error() == Error::kBusy) {
+    return call.fail(Error::kBusy, "the link to the port's node is busy or connecting; retry");
+  }
+  return call.fail(Error::kNotFound, "the port's node is unreachable");
+}
+
+Result<wire_ipcm::ReceivedMessage> IpcmService::receive(const wire_ipcm::PortRequest& r,
+                                                        Call& call) {
+  LockGuard guard(state_.lock);
+  PortMessage message;
+  Result<bool> got = state_.ports.receive(PortId{r.port}, call.badge, message);
+  if (!got.ok()) return call.fail(got.error(), "no such port of this session");
+  if (!*got) return call.fail(Error::kBusy, "no message yet: wait on the port's notification");
+  ++state_.counters.messages_delivered;
+  wire_ipcm::ReceivedMessage out{};
+  out.port = r.port;
+  out.reply = message.reply.value;
+  out.label = message.label;
+  out.length = message.length;
+  out.sender_node = message.sender_node;
+  __builtin_memcpy(out.data, message.bytes, message.length);
+  return out;
+}
+
+Result<Empty> IpcmService::name_register(const wire_ipcm::NameRequest& r, Call& call) {
+  wire::Name name = TRY(name_of(r, call));
+  wire::Frame frame{};
+  {
+    LockGuard guard(state_.lock);
+    LocalPort* local = local_port(state_, PortId{r.port});
+    if (local == nullptr || local->owner != call.badge) {
+      return call.fail(Error::kNotFound, "no such port of this session");
+    }
+    NameBinding* free = nullptr;
+    for (NameBinding& binding : state_.names) {
+      if (binding.port.valid() && binding.name.view() == name.view()) {
+        return call.fail(Error::kAlreadyExists, "the name is taken");
+      }
+      if (!binding.port.valid() && free == nullptr) free = &binding;
+    }
+    if (free == nullptr) return call.fail(Error::kOutOfMemory, "the name table is full");
+    *free = {name, local->id};
+    frame.header.kind = wire::Kind::kRegister;
+    frame.registration = {local->id, name};
+  }
+  broadcast(state_, frame);
+  return Empty{};
+}
+
+Result<wire_ipcm::PortReply> IpcmService::name_lookup(const wire_ipcm::NameRequest& r, Call& call) {
+  wire::Name name = TRY(name_of(r, call));
+  LockGuard guard(state_.lock);
+  for (const NameBinding& binding : state_.names) {
+    if (binding.port.valid() && binding.name.view() == name.view()) {
+      return wire_ipcm::PortReply{binding.port.value};
+    }
+  }
+  return call.fail(Error::kNotFound, "no port has that name (yet)");
+}
+
+Result<wire_ipcm::StatsReply> IpcmService::stats(const Empty&, Call&) {
+  LockGuard guard(state_.lock);
+  wire_ipcm::StatsReply reply{};
+  reply.node = state_.node;
+  for (uint16_t node = 0; node < state_.nodes; ++node) {
+    const Peer* peer = state_.peers[node];
+    if (peer == nullptr) continue;
+    reply.peers_connected += peer->stream != nullptr && peer->introduced && !peer->gone;
+    reply.duplicates_dropped += const_cast<Peer*>(peer)->link.receiving().duplicates();
+  }
+  reply.frames_sent = state_.counters.frames_sent;
+  reply.frames_received = state_.counters.frames_received;
+  reply.messages_queued = state_.counters.messages_queued;
+  reply.messages_delivered = state_.counters.messages_delivered;
+  for (const NameBinding& binding : state_.names) reply.names += binding.port.valid();
+  return reply;
+}
+
+}  // namespace atoll_os::servers::ipcm

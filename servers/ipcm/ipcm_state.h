@@ -1,0 +1,79 @@
+// What the ipcm server's threads share. `lock` guards everything here except a peer's
+// stream, whose writes are serialised by the peer's `write_lock` (always taken before
+// `lock`, never after it).
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "atoll/abi/syscalls.h"
+#include "atoll/protocols/net_client.h"
+#include "atoll/user/lock.h"
+#include "location_cache.h"
+#include "port_id.h"
+#include "port_table.h"
+#include "sequencing.h"
+#include "stream_framer.h"
+#include "wire.h"
+
+namespace atoll_os::servers::ipcm {
+
+inline constexpr size_t kNodesMax = 16;
+inline constexpr size_t kNamesMax = 64;
+inline constexpr size_t kPortsPerSession = 16;
+inline constexpr uint16_t kIpcmTcpPort = 7100;
+
+/// A port living here: its owner (a session badge) and the notification to signal.
+struct LocalPort {
+  PortId id;
+  uint64_t owner = 0;
+  abi::Handle notification = abi::kNoHandle;
+};
+
+struct NameBinding {
+  wire::Name name;
+  PortId port;  // none(): a free entry
+};
+
+struct Peer {
+  explicit Peer(uint64_t incarnation) : link(incarnation) {}
+  protocols::net::Stream* stream = nullptr;  // nullptr while not connected
+  uint64_t connection = 0;                   // counts connections, to retire old readers
+  PeerLink link;
+  uint64_t last_heard_ns = 0;
+  uint64_t acked_through = 0;  // the delivered_through last sent to the peer
+  bool introduced = false;     // HELLO exchanged on the current connection
+  bool gone = false;           // declared dead: sends fail until it comes back
+  bool names_owed = false;     // our names must be sent to it
+  user::YieldingLock write_lock;
+};
+
+struct IpcmCounters {
+  uint64_t frames_sent = 0;
+  uint64_t frames_received = 0;
+  uint64_t messages_queued = 0;
+  uint64_t messages_delivered = 0;
+  uint64_t messages_dropped = 0;  // to a port that is gone, or a full queue
+};
+
+struct IpcmState {
+  IpcmState(uint16_t node_id, uint64_t boot) : node(node_id), incarnation(boot), ids(node_id) {}
+
+  user::YieldingLock lock;
+  uint16_t node;
+  uint16_t nodes = 1;     // the cluster's size (nodes=N)
+  uint32_t node0_ip = 0;  // node n is at node0_ip + n (network byte order arithmetic done)
+  uint64_t incarnation;   // this boot of this node
+  PortIdAllocator ids;
+  PortTable ports;
+  LocalPort local[kPortsMax];
+  NameBinding names[kNamesMax];
+  Peer* peers[kNodesMax] = {};
+  protocols::net::Client net;
+  bool has_network = false;
+  abi::Handle endpoint = abi::kNoHandle;
+  uint64_t sessions = 0;
+  IpcmCounters counters;
+};
+
+}  // namespace atoll_os::servers::ipcm

@@ -1,0 +1,102 @@
+// ipcm, the IPC manager: ports with global ids and cluster-wide names. Local clients queue
+// and take messages here; messages to a port on another node travel to that node's ipcm
+// over a TCP stream through net, exactly once and in order (docs/ipcm.md).
+//
+// Arguments (from the kernel command line through the manifest's $node $ip $nodes):
+// ip=A.B.C.D/P (node n of the cluster is at the address of node 0 plus n) and nodes=N.
+// Without them ipcm serves this node alone.
+#include "../lib/serve.h"
+#include "atoll/protocols/names.h"
+#include "atoll/user/clock.h"
+#include "atoll/user/ipc.h"
+#include "atoll/user/parse.h"
+#include "atoll/user/print.h"
+#include "atoll/user/runtime.h"
+#include "atoll/user/syscalls.h"
+#include "ipcm_service.h"
+#include "peers.h"
+
+namespace atoll_os::servers::ipcm {
+namespace {
+
+// The value of `key=` among the arguments, or nullptr.
+const char* argument(int argc, char** argv, const char* key) {
+  size_t n = __builtin_strlen(key);
+  for (int i = 1; i < argc; ++i) {
+    if (__builtin_strncmp(argv[i], key, n) == 0 && argv[i][n] == '=') return argv[i] + n + 1;
+  }
+  return nullptr;
+}
+
+// ip=A.B.C.D/P and nodes=N: where the other nodes are. False if either is absent or bad.
+bool read_cluster(IpcmState& state, int argc, char** argv) {
+  const char* ip = argument(argc, argv, "ip");
+  const char* nodes = argument(argc, argv, "nodes");
+  if (ip == nullptr || nodes == nullptr) return false;
+  char address[16] = {};
+  size_t i = 0;
+  while (ip[i] != '\0' && ip[i] != '/' && i + 1 < sizeof(address)) address[i] = ip[i], ++i;
+  Result<uint32_t> own = protocols::net::parse_ipv4(address);
+  Result<uint64_t> count = user::parse_unsigned(nodes);
+  if (!own.ok() || !count.ok() || *count == 0 || *count > kNodesMax || state.node >= *count) {
+    user::print("ipcm: ignoring a bad ip= or nodes= (node %u)\n", state.node);
+    return false;
+  }
+  state.nodes = static_cast<uint16_t>(*count);
+  state.node0_ip = __builtin_bswap32(__builtin_bswap32(*own) - state.node);
+  return true;
+}
+
+// net starts beside ipcm and registers its name once its device is up: wait for it.
+void connect_net(IpcmState& state) {
+  constexpr int kAttempts = 100;  // 5 s
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    Result<protocols::net::Client> net = protocols::net::find_net_server();
+    if (net.ok()) {
+      state.net = *net;
+      state.has_network = true;
+      return;
+    }
+    (void)user::sleep_ms(50);
+  }
+  user::print("ipcm: no net server: serving this node alone\n");
+}
+
+abi::Handle register_service() {
+  abi::Handle endpoint = user::endpoint_create().value_or(abi::kNoHandle);
+  if (endpoint == abi::kNoHandle) user::fatal("ipcm: no endpoint");
+  protocols::HandleSet handles;
+  handles.add(user::handle_duplicate(endpoint,
+                                     abi::kRightWrite | abi::kRightDuplicate | abi::kRightTransfer)
+                  .value_or(abi::kNoHandle));
+  protocols::names::NameRequest name{};
+  protocols::set_text(name.name, "ipcm", 4);
+  protocols::names::Client names(user::process_start().names);
+  if (!names.register_name(name, &handles).ok()) user::fatal("ipcm: cannot register 'ipcm'");
+  return endpoint;
+}
+
+}  // namespace
+}  // namespace atoll_os::servers::ipcm
+
+int main(int argc, char** argv) {
+  using namespace atoll_os;
+  using namespace atoll_os::servers::ipcm;
+  auto node = static_cast<uint16_t>(user::process_start().node);
+  // The TSC, which QEMU runs from the host's clock, grows across boots: a boot id.
+  static IpcmState state(node, user::read_tsc() | 1);
+  bool clustered = read_cluster(state, argc, argv);
+  if (clustered) connect_net(state);
+  state.endpoint = register_service();
+  if (!start_peer_threads(state).ok()) user::fatal("ipcm: cannot start the peer threads");
+  user::print("ipcm: node %u of %u serving%s\n", state.node, state.nodes,
+              state.has_network ? "" : " this node alone");
+  static IpcmService service(state);
+  Result<void> served = user::serve(state.endpoint, [&](abi::Message& message) {
+    return servers::handle_request(message, [&](abi::Message& m, protocols::Call& call) {
+      return protocols::ipcm::dispatch(service, m, call);
+    });
+  });
+  user::print("ipcm: endpoint failed: %s\n", error_name(served.error()));
+  return 1;
+}

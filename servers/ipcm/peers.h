@@ -1,0 +1,36 @@
+// ipcm's links to its peers: one TCP stream per pair of nodes (the higher-numbered node
+// connects, the lower accepts), frames in the wire format, exactly once and in order through
+// each peer's PeerLink, heartbeats, and a peer declared gone when it falls silent.
+#pragma once
+
+#include <stdint.h>
+
+#include "atoll/result.h"
+#include "ipcm_state.h"
+
+namespace atoll_os::servers::ipcm {
+
+/// A peer that sends nothing (not even a heartbeat) for this long is declared gone.
+inline constexpr uint64_t kPeerSilenceNs = 4'000'000'000;
+inline constexpr uint64_t kHeartbeatNs = 500'000'000;
+
+/// Starts the acceptor, one connector per lower-numbered node and the ticker.
+Result<void> start_peer_threads(IpcmState& state);
+
+/// Numbers (if sequenced), encodes and writes `frame` to node `node`. Never call with
+/// state.lock held. kBusy: not connected yet, or the peer's send window is full;
+/// kNotFound: the node is gone or outside the cluster.
+Result<void> send_to_node(IpcmState& state, uint16_t node, wire::Frame& frame);
+
+/// Sends a sequenced frame to every connected peer (names); failures are skipped.
+void broadcast(IpcmState& state, wire::Frame& frame);
+
+/// Where a message for `port` goes now: this node, or a peer (the port's origin node; ports
+/// do not move yet).
+uint16_t node_of(const IpcmState& state, PortId port);
+
+/// Queues a message at a local port and signals its owner; with state.lock held.
+/// kNotFound (no such port), kOutOfMemory (its queue is full).
+Result<void> deliver_local(IpcmState& state, PortId port, const PortMessage& message);
+
+}  // namespace atoll_os::servers::ipcm
