@@ -42,6 +42,14 @@ size_t ports_of(const IpcmState& state, uint64_t owner) {
   return n;
 }
 
+// Drops what a closing port still holds, giving the senders' quotas back.
+void drain(IpcmState& state, const LocalPort& local) {
+  PortMessage message;
+  while (state.ports.receive(local.id, local.owner, message).value_or(false)) {
+    if (message.charged_to != 0) state.quota.release(message.charged_to, message.length);
+  }
+}
+
 }  // namespace
 
 Result<Empty> IpcmService::open_session(const Empty&, Call& call) {
@@ -85,6 +93,7 @@ Result<Empty> IpcmService::port_close(const wire_ipcm::PortRequest& r, Call& cal
     if (local == nullptr || local->owner != call.badge) {
       return call.fail(Error::kNotFound, "no such port of this session");
     }
+    drain(state_, *local);
     (void)state_.ports.close(local->id, call.badge);
     (void)user::handle_close(local->notification);
     for (NameBinding& binding : state_.names) {
@@ -114,10 +123,15 @@ Result<Empty> IpcmService::send(const wire_ipcm::SendRequest& r, Call& call) {
   message.label = r.label;
   message.sender_node = state_.node;
   message.length = r.length;
+  message.charged_to = call.badge;
   __builtin_memcpy(message.bytes, r.data, r.length);
   LockGuard guard(state_.lock);
+  if (Refusal refusal = state_.quota.charge(call.badge, r.length); refusal != Refusal::kNone) {
+    return call.fail(Error::kOutOfMemory, refusal_name(refusal));
+  }
   Result<void> delivered = deliver_local(state_, destination, message);
   if (!delivered.ok()) {
+    state_.quota.release(call.badge, r.length);
     return call.fail(delivered.error(), delivered.error() == Error::kNotFound
                                             ? "no such port"
                                             : "the port's queue is full");
@@ -149,6 +163,7 @@ Result<wire_ipcm::ReceivedMessage> IpcmService::receive(const wire_ipcm::PortReq
   Result<bool> got = state_.ports.receive(PortId{r.port}, call.badge, message);
   if (!got.ok()) return call.fail(got.error(), "no such port of this session");
   if (!*got) return call.fail(Error::kBusy, "no message yet: wait on the port's notification");
+  if (message.charged_to != 0) state_.quota.release(message.charged_to, message.length);
   ++state_.counters.messages_delivered;
   wire_ipcm::ReceivedMessage out{};
   out.port = r.port;

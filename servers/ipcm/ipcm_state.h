@@ -12,6 +12,7 @@
 #include "location_cache.h"
 #include "port_id.h"
 #include "port_table.h"
+#include "quota.h"
 #include "sequencing.h"
 #include "stream_framer.h"
 #include "wire.h"
@@ -66,6 +67,7 @@ struct IpcmState {
   uint64_t incarnation;   // this boot of this node
   PortIdAllocator ids;
   PortTable ports;
+  ClientQuota quota;  // messages local sessions have queued at local ports
   LocalPort local[kPortsMax];
   NameBinding names[kNamesMax];
   Peer* peers[kNodesMax] = {};

@@ -24,7 +24,8 @@ struct PortMessage {
   PortId reply;
   uint32_t label;
   uint16_t sender_node;
-  bool after_move;  // sent straight to the new node (wire::kDataAfterMove)
+  bool after_move;      // sent straight to the new node (wire::kDataAfterMove)
+  uint64_t charged_to;  // the local session whose quota holds it (0: a peer's message)
   uint16_t length;
   uint8_t bytes[wire::kDataBytesMax];
 };
