@@ -225,6 +225,7 @@ Result<wire_ipcm::StatsReply> IpcmService::stats(const Empty&, Call&) {
   reply.frames_received = state_.counters.frames_received;
   reply.messages_queued = state_.counters.messages_queued;
   reply.messages_delivered = state_.counters.messages_delivered;
+  reply.messages_dropped = state_.counters.messages_dropped;
   for (const NameBinding& binding : state_.names) reply.names += binding.port.valid();
   return reply;
 }

@@ -46,6 +46,10 @@ struct Peer {
   bool introduced = false;     // HELLO exchanged on the current connection
   bool gone = false;           // declared dead: sends fail until it comes back
   bool names_owed = false;     // our names must be sent to it
+  // In-order frames waiting for room at their port: at most one frame and the ones it
+  // released from the reorder hold.
+  wire::Frame backlog[kReorderHold + 1];
+  size_t backlog_count = 0;
   user::YieldingLock write_lock;
 };
 

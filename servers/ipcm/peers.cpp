@@ -19,6 +19,7 @@ constexpr uint64_t kWriteTimeoutNs = 2'000'000'000;
 constexpr uint64_t kConnectRetryMs = 300;
 constexpr size_t kThreadStack = 64 * 1024;
 constexpr uint32_t kPriority = 20;
+constexpr uint64_t kBacklogPatienceNs = 5'000'000'000;
 
 // One frame buffer per peer, used under that peer's write_lock.
 uint8_t g_buffers[kNodesMax][wire::kFrameMax];
@@ -70,7 +71,8 @@ void handle_registration(IpcmState& state, const wire::Frame& frame) {
   if (frame.header.kind == wire::Kind::kRegister && free != nullptr) *free = {r.name, r.port};
 }
 
-void handle_data(IpcmState& state, const wire::Frame& frame) {
+// kOutOfMemory: the port's queue is full, try again later; a port that is gone drops it.
+Result<void> handle_data(IpcmState& state, const wire::Frame& frame) {
   const wire::Data& d = frame.data;
   PortMessage message{};
   message.reply = d.reply;
@@ -78,17 +80,27 @@ void handle_data(IpcmState& state, const wire::Frame& frame) {
   message.sender_node = d.sender_node;
   message.length = d.length;
   __builtin_memcpy(message.bytes, d.bytes, d.length);
-  if (!deliver_local(state, d.destination, message).ok()) ++state.counters.messages_dropped;
+  Result<void> delivered = deliver_local(state, d.destination, message);
+  if (!delivered.ok() && delivered.error() == Error::kOutOfMemory) return delivered;
+  if (!delivered.ok()) ++state.counters.messages_dropped;
+  return success();
 }
 
-// One in-order frame from a peer (state.lock held).
-void handle_in_order(IpcmState& state, const wire::Frame& frame) {
+// One in-order frame from a peer (state.lock held); kOutOfMemory if it must wait.
+Result<void> handle_in_order(IpcmState& state, const wire::Frame& frame) {
   switch (frame.header.kind) {
-    case wire::Kind::kData: handle_data(state, frame); break;
+    case wire::Kind::kData: return handle_data(state, frame);
     case wire::Kind::kRegister:
     case wire::Kind::kUnregister: handle_registration(state, frame); break;
     default: break;  // lookups, moves and flushes are not used by this ipcm yet
   }
+  return success();
+}
+
+// In order: behind frames already waiting, or at once if it can be (state.lock held).
+void take_in_order(Peer& peer, IpcmState& state, const wire::Frame& frame) {
+  if (peer.backlog_count == 0 && handle_in_order(state, frame).ok()) return;
+  peer.backlog[peer.backlog_count++] = frame;  // room: drain_backlog empties it per frame
 }
 
 // A decoded frame from `node` (state.lock held).
@@ -111,9 +123,35 @@ void handle_frame(IpcmState& state, uint16_t node, const wire::Frame& frame) {
   }
   Result<Arrival> arrival = peer.link.receive(frame);
   if (!arrival.ok() || *arrival != Arrival::kDeliver) return;
-  handle_in_order(state, frame);
+  take_in_order(peer, state, frame);
   wire::Frame ready;
-  while (peer.link.receiving().take_ready(ready)) handle_in_order(state, ready);
+  while (peer.link.receiving().take_ready(ready)) take_in_order(peer, state, ready);
+}
+
+// Delivers the frames waiting for room at their ports, in order, before the reader takes
+// anything more from the peer (TCP then holds the peer back). A port whose owner takes
+// nothing for kBacklogPatienceNs loses the message: one stuck receiver must not stop a
+// link that other ports share.
+void drain_backlog(IpcmState& state, uint16_t node) {
+  Peer& peer = *state.peers[node];
+  uint64_t since = user::now_ns();
+  for (;;) {
+    {
+      LockGuard guard(state.lock);
+      while (peer.backlog_count > 0) {
+        Result<void> handled = handle_in_order(state, peer.backlog[0]);
+        if (!handled.ok()) {
+          if (user::now_ns() - since < kBacklogPatienceNs) break;
+          ++state.counters.messages_dropped;
+        }
+        for (size_t i = 1; i < peer.backlog_count; ++i) peer.backlog[i - 1] = peer.backlog[i];
+        --peer.backlog_count;
+        since = user::now_ns();
+      }
+      if (peer.backlog_count == 0) return;
+    }
+    (void)user::sleep_ms(1);
+  }
 }
 
 Result<size_t> encode_for(IpcmState& state, uint16_t node, wire::Frame& frame, uint8_t* out) {
@@ -229,8 +267,11 @@ void read_frames(IpcmState& state, uint16_t node, net::Stream* stream, StreamFra
       const char* reason = nullptr;
       if (wire::decode(framer.frame(), frame, reason).ok() && frame.header.sender_node == node) {
         saw_hello |= frame.header.kind == wire::Kind::kHello;
-        LockGuard guard(state.lock);
-        handle_frame(state, node, frame);
+        {
+          LockGuard guard(state.lock);
+          handle_frame(state, node, frame);
+        }
+        drain_backlog(state, node);
       }
       framer.next();
     }

@@ -53,7 +53,7 @@ TEST_F(ClusterTest, EveryNodeAnswersAndKillingOneLeavesTheOthersAnswering) {
     // wait_ready checked that ctl reported node i; the kernel saw the whole identity.
     const LogMatch cmdline =
         *cluster_->node(i).wait_for(LogPattern::substring("cmdline:"), kNodeWait);
-    EXPECT_NE(cmdline.line.find(address_of(i).cmdline()), std::string::npos) << cmdline.line;
+    EXPECT_NE(cmdline.line.find(address_of(i).cmdline(kNodes)), std::string::npos) << cmdline.line;
     ASSERT_NO_FATAL_FAILURE(expect_stats(i));
   }
 

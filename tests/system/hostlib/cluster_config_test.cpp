@@ -14,14 +14,25 @@ TEST(ClusterConfigTest, EachNodeGetsItsAddressThenTheExtraWords) {
   ClusterConfig config;
   config.extra_cmdline = "selftest";
   const NodeConfig n = node_config(config, 2, kSwitch);
-  EXPECT_EQ(n.cmdline, "node=2 ip=10.77.0.3/24 mac=52:54:00:77:00:02 selftest");
+  EXPECT_EQ(n.cmdline, "node=2 nodes=3 ip=10.77.0.3/24 mac=52:54:00:77:00:02 selftest");
   EXPECT_EQ(n.name, "cluster-node2");
   ASSERT_TRUE(n.nic.has_value());
   EXPECT_EQ(n.nic->mac, "52:54:00:77:00:02");
   EXPECT_EQ(n.nic->switch_dir, kSwitch);
   EXPECT_FALSE(n.nic->pcap);
   EXPECT_EQ(node_config(ClusterConfig{}, 0, kSwitch).cmdline,
-            "node=0 ip=10.77.0.1/24 mac=52:54:00:77:00:00");
+            "node=0 nodes=3 ip=10.77.0.1/24 mac=52:54:00:77:00:00");
+}
+
+TEST(ClusterConfigTest, EveryNodeIsToldTheClusterSize) {
+  ClusterConfig config;
+  config.nodes = 5;
+  for (unsigned i = 0; i < config.nodes; ++i) {
+    EXPECT_NE(node_config(config, i, kSwitch).cmdline.find(" nodes=5 "), std::string::npos) << i;
+  }
+  config.nodes = 1;
+  EXPECT_EQ(node_config(config, 0, kSwitch).cmdline,
+            "node=0 nodes=1 ip=10.77.0.1/24 mac=52:54:00:77:00:00");
 }
 
 TEST(ClusterConfigTest, PerNodeListsAndASingleValueForAll) {

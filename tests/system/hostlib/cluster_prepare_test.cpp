@@ -38,8 +38,9 @@ TEST_F(ClusterPrepareTest, NodesGetTheirAddressOnTheConfigDiskAndANicOnTheSwitch
   ASSERT_TRUE(is_ok(cluster));
   ASSERT_EQ((*cluster)->size(), 2u);
   Node& node = (*cluster)->node(1);
-  EXPECT_EQ(text_of(node.run_dir() / "atoll.cfg"),
-            "set atoll_cmdline=\"node=1 ip=10.77.0.2/24 mac=52:54:00:77:00:01 selftest\"\n");
+  EXPECT_EQ(
+      text_of(node.run_dir() / "atoll.cfg"),
+      "set atoll_cmdline=\"node=1 nodes=2 ip=10.77.0.2/24 mac=52:54:00:77:00:01 selftest\"\n");
   const std::string argv = shell_quote(node.argv());
   EXPECT_NE(argv.find("vde,id=net0,sock=" + (*cluster)->vde_switch().socket_dir().string()),
             std::string::npos)

@@ -14,7 +14,8 @@ TEST(NodeAddressTest, NodeTwoHasTheDocumentedAddress) {
   EXPECT_EQ(a.ip, "10.77.0.3");
   EXPECT_EQ(a.prefix_length, 24u);
   EXPECT_EQ(a.mac, "52:54:00:77:00:02");
-  EXPECT_EQ(a.cmdline(), "node=2 ip=10.77.0.3/24 mac=52:54:00:77:00:02");
+  EXPECT_EQ(a.cmdline(3), "node=2 nodes=3 ip=10.77.0.3/24 mac=52:54:00:77:00:02");
+  EXPECT_EQ(address_of(0).cmdline(1), "node=0 nodes=1 ip=10.77.0.1/24 mac=52:54:00:77:00:00");
 }
 
 TEST(NodeAddressTest, MacIsTwoLowercaseHexDigitsAndTheRangeEndsBelowBroadcast) {

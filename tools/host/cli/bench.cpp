@@ -1,4 +1,4 @@
-// `bench boot|ipc|net`: measurements on one line, results.json for tracking over time.
+// `bench boot|ipc|net|rpc`: measurements on one line, results.json for tracking over time.
 #include <cstdio>
 
 #include "cli/commands.h"
@@ -6,6 +6,7 @@
 #include "hostlib/build_tree.h"
 #include "hostlib/ipc_bench.h"
 #include "hostlib/net_bench.h"
+#include "hostlib/rpc_bench.h"
 
 namespace atoll_os::host::cli {
 
@@ -54,14 +55,39 @@ int bench_net(const CliOptions& options) {
   return 0;
 }
 
+// `bench rpc`: a fresh two-node cluster; calls on node 0, node 0 -> node 1, and a stream.
+int bench_rpc(const CliOptions& options) {
+  CliOptions cluster_options = options;
+  cluster_options.nodes = 2;
+  auto config = cluster_config(cluster_options);
+  if (!config) return report_usage(config.failure());
+  config->name = options.name.value_or("bench-rpc");
+  auto result = measure_rpc(*config, RpcBenchPlan{}, options.timeout);
+  if (!result) return report(result.failure());
+  auto file = write_rpc_bench(
+      *result, options.out.value_or(BuildTree::configured().root() / "bench" / "rpc"));
+  if (!file) return report(file.failure());
+  const std::string direct = result->local_direct_rtt_us
+                                 ? std::to_string(*result->local_direct_rtt_us) + " us"
+                                 : std::string("not built");
+  printf(
+      "rpc (%s): local direct %s, local via ipcm %.1f us, remote %.1f us (medians of %lu), "
+      "remote one-way %.0f msgs/s (%lu messages)  [%s]\n",
+      result->accel.c_str(), direct.c_str(), result->local_ipcm_rtt_us, result->remote_rtt_us,
+      (unsigned long)result->rtt_samples, result->remote_msgs_per_s,
+      (unsigned long)result->stream_messages, file->c_str());
+  return 0;
+}
+
 }  // namespace
 
 int bench(const CliOptions& options) {
   if (options.positional.size() == 1 && options.positional[0] == "ipc") return bench_ipc(options);
   if (options.positional.size() == 1 && options.positional[0] == "net") return bench_net(options);
+  if (options.positional.size() == 1 && options.positional[0] == "rpc") return bench_rpc(options);
   if (options.positional.size() != 1 || options.positional[0] != "boot") {
     return report(fail(Error::kInvalidArgument,
-                       "usage: atoll-host bench boot|ipc|net [--runs N] [--out DIR]"));
+                       "usage: atoll-host bench boot|ipc|net|rpc [--runs N] [--out DIR]"));
   }
   NodeConfig config = options.node;
   config.name = options.name.value_or("bench-boot");

@@ -162,6 +162,8 @@ commands:
   bench boot          time QEMU start -> banner and -> "boot: complete" over several boots
   bench ipc           IPC round trip and null system call (instructions and ns)
   bench net           two-node cluster: TCP throughput, UDP and TCP round trips, raw frames
+  bench rpc           two-node cluster: call round trips through ipcm on one node and between
+                      nodes, one-way messages per second between nodes
   ctl COMMAND...      boot one node, wait for its ctl server, send each argument as one
                       command (e.g. ps 'run hello' mem), print the JSON replies and events
                       (one object per line), stop the node; exit 1 if any reply is not ok

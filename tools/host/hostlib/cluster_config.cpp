@@ -40,7 +40,7 @@ NodeConfig node_config(const ClusterConfig& config, unsigned node,
   const NodeAddress address = address_of(node);
   NodeConfig n;
   n.name = config.name + "-node" + std::to_string(node);
-  n.cmdline = address.cmdline();
+  n.cmdline = address.cmdline(config.nodes);
   if (!config.extra_cmdline.empty()) n.cmdline += " " + config.extra_cmdline;
   n.accel = config.accel;
   n.cpu = per_node(config.cpu, node);

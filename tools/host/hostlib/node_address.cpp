@@ -6,9 +6,9 @@
 
 namespace atoll_os::host {
 
-std::string NodeAddress::cmdline() const {
-  return "node=" + std::to_string(node) + " ip=" + ip + "/" + std::to_string(prefix_length) +
-         " mac=" + mac;
+std::string NodeAddress::cmdline(unsigned cluster_nodes) const {
+  return "node=" + std::to_string(node) + " nodes=" + std::to_string(cluster_nodes) + " ip=" + ip +
+         "/" + std::to_string(prefix_length) + " mac=" + mac;
 }
 
 NodeAddress address_of(unsigned node) {

@@ -15,9 +15,10 @@ struct NodeAddress {
   unsigned prefix_length = 24;
   std::string mac;  // "52:54:00:77:00:02", locally administered (QEMU's 52:54:00 prefix)
 
-  /// "node=2 ip=10.77.0.3/24 mac=52:54:00:77:00:02": the words init and the network
-  /// server read.
-  std::string cmdline() const;
+  /// "node=2 nodes=3 ip=10.77.0.3/24 mac=52:54:00:77:00:02" for a node of a cluster of
+  /// `cluster_nodes`: the words init, the network server and ipcm read (ipcm finds node n
+  /// at host address n + 1 of the subnet, for every n below nodes=).
+  std::string cmdline(unsigned cluster_nodes) const;
 
   bool operator==(const NodeAddress&) const = default;
 };

@@ -65,8 +65,9 @@ struct StatsReply {
   uint64_t messages_queued;
   uint64_t messages_delivered;
   uint64_t names;
+  uint64_t messages_dropped;  // to a closed port, or to one whose owner took nothing for 5 s
 };
-static_assert(sizeof(StatsReply) == 64);
+static_assert(sizeof(StatsReply) == 72);
 
 #define ATOLL_PROTOCOL_DEF "atoll/protocols/ipcm.def"
 #include "atoll/protocols/protocol_codegen.h"

@@ -1,0 +1,146 @@
+// ipcm across a cluster, end to end through rpcbench: calls by name to another node, a
+// stream from two senders arriving exactly once and in order, and a call to a port whose
+// node was killed failing with a reason in bounded time.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <iostream>
+#include <memory>
+
+#include "hostlib/cluster.h"
+#include "hostlib/net_bench.h"
+#include "hostlib/rpc_bench.h"
+#include "support/node_fixture.h"
+
+namespace atoll_os::host::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+constexpr unsigned kNodes = 3;
+// A few calls, including the first connection between two nodes' ipcm.
+constexpr std::chrono::milliseconds kProgramWait = 60s;
+// 10,000 messages through one link's window, three TCG nodes on two cores.
+constexpr std::chrono::milliseconds kStreamWait = 120s;
+// The promise under test: a call to a dead node ends within this, with a reason.
+constexpr std::chrono::milliseconds kDeadCallBound = 30s;
+
+/// Starts a cluster of kNodes, checks after each test that no kernel panicked, and on
+/// failure keeps the run directories and prints every node's report.
+class IpcmClusterTest : public ::testing::Test {
+ protected:
+  virtual Cluster* cluster() = 0;
+
+  void TearDown() override {
+    Cluster* nodes = cluster();
+    if (nodes == nullptr) return;
+    for (unsigned i = 0; i < nodes->size(); ++i) {
+      nodes->node(i).poll_log();
+      EXPECT_FALSE(nodes->node(i).log().contains(LogPattern::substring("KERNEL PANIC")))
+          << "node " << i << " panicked";
+    }
+    if (!HasFailure()) return;
+    nodes->keep_run_dirs();
+    std::cerr << "\n=== test failed; the cluster's run directories are kept ===\n"
+              << nodes->failure_report(kReportLines) << std::endl;
+  }
+
+  /// Use as ASSERT_NO_FATAL_FAILURE(start(slot)).
+  static void start(std::unique_ptr<Cluster>& slot) {
+    ClusterConfig config;
+    config.name = ::testing::UnitTest::GetInstance()->current_test_suite()->name();
+    config.nodes = kNodes;
+    auto created = Cluster::create(config);
+    ASSERT_TRUE(is_ok(created));
+    slot = created.release_value();
+    ASSERT_TRUE(is_ok(slot->start()));
+    ASSERT_TRUE(is_ok(slot->wait_ready(kNodeWait)));
+  }
+
+  ControlChannel& ctl(unsigned node) { return *cluster()->node(node).control(); }
+
+  /// Asserts that `count` calls from `client` to a server on `server` are all answered.
+  void expect_calls(unsigned client, unsigned server, const std::string& name, unsigned count) {
+    auto calls = rpc_round_trips(*cluster(), client, server, name, count, 0, kProgramWait);
+    ASSERT_TRUE(is_ok(calls)) << "node " << client << " -> node " << server;
+    EXPECT_EQ(calls->unsigned_at("samples").value(), count) << calls->line();
+    EXPECT_GT(calls->decimal_at("median_us").value(), 0.0) << calls->line();
+    std::cerr << "node " << client << " -> node " << server << ": " << calls->line() << std::endl;
+  }
+};
+
+/// One cluster for the tests that leave every node running.
+class IpcmTest : public IpcmClusterTest {
+ protected:
+  static void TearDownTestSuite() { shared_.reset(); }
+  void SetUp() override {
+    if (!shared_) {
+      ASSERT_NO_FATAL_FAILURE(start(shared_));
+    }
+  }
+  Cluster* cluster() override { return shared_.get(); }
+
+  static std::unique_ptr<Cluster> shared_;
+};
+
+std::unique_ptr<Cluster> IpcmTest::shared_;
+
+TEST_F(IpcmTest, ClientOnNodeZeroCallsAServerOnNodeTwoByName) {
+  ASSERT_NO_FATAL_FAILURE(expect_calls(0, 2, "echo-2", 20));
+}
+
+TEST_F(IpcmTest, TenThousandMessagesFromTwoSendersArriveOnceAndInOrder) {
+  constexpr unsigned kPerSender = 5000;
+  auto stream = rpc_stream(*cluster(), {0, 1}, 2, "sink-2", kPerSender, kStreamWait);
+  ASSERT_TRUE(is_ok(stream));
+  std::cerr << stream->sink.line() << std::endl;
+  for (const KeyValueLine& blast : stream->blasts) {
+    EXPECT_EQ(blast.unsigned_at("sent").value(), kPerSender) << blast.line();
+  }
+  EXPECT_TRUE(is_ok(check_sink(stream->sink, 2 * kPerSender)));
+}
+
+/// Its own cluster: the test kills a node.
+class IpcmFailureTest : public IpcmClusterTest {
+ protected:
+  void SetUp() override { ASSERT_NO_FATAL_FAILURE(start(cluster_)); }
+  Cluster* cluster() override { return cluster_.get(); }
+
+  std::unique_ptr<Cluster> cluster_;
+};
+
+TEST_F(IpcmFailureTest, ACallToAPortOnAKilledNodeFailsWithAReasonInBoundedTime) {
+  // The server dies with node 2; nothing waits for its end.
+  auto server = start_rpc_server(ctl(2), "serve doomed 0", kProgramWait);
+  ASSERT_TRUE(is_ok(server));
+  auto before = run_program(ctl(0), "rpcbench call doomed 3", kProgramWait);
+  ASSERT_TRUE(is_ok(before));
+  ASSERT_TRUE(is_ok(result_line(*before, "rpcbench: call "))) << "node 2 was never reachable";
+
+  EXPECT_EQ(cluster()->kill_node(2), (ExitStatus{.signal = SIGKILL}));
+  const auto killed_at = Clock::now();
+  auto caller = GuestProgram::start(ctl(0), "rpcbench call doomed 1", kProgramWait);
+  ASSERT_TRUE(is_ok(caller));
+  auto ended = caller->wait_exit(kDeadCallBound);
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - killed_at);
+  if (!ended) (void)caller->kill(20s);
+  ASSERT_TRUE(is_ok(ended)) << "the call did not end within " << kDeadCallBound.count()
+                            << " ms of the kill; " << caller->describe();
+  const std::string error = caller->last_line_with("rpcbench: error").value_or("");
+  std::cerr << "the call ended " << took.count() << " ms after the kill: " << error << std::endl;
+  EXPECT_EQ(*ended, (ProgramExit{"exited", 1})) << caller->describe();
+  // "rpcbench: error lookup: not_found no port has that name (yet)",
+  // "rpcbench: error call 1 of 1: not_found the port's node is unreachable", ...
+  std::vector<std::string> groups;
+  ASSERT_TRUE(LogPattern::regex("^rpcbench: error (lookup|call 1 of 1): ([a-z_]+) +(.+)$")
+                  .matches(error, &groups))
+      << caller->describe();
+  EXPECT_FALSE(groups[3].empty()) << "no reason given: " << error;
+
+  // The survivors still call each other.
+  ASSERT_NO_FATAL_FAILURE(expect_calls(1, 0, "echo-0", 3));
+}
+
+}  // namespace
+}  // namespace atoll_os::host::testing
