@@ -44,8 +44,9 @@ struct Peer {
   uint64_t last_heard_ns = 0;
   uint64_t acked_through = 0;  // the delivered_through last sent to the peer
   bool introduced = false;     // HELLO exchanged on the current connection
-  bool gone = false;           // declared dead: sends fail until it comes back
-  bool names_owed = false;     // our names must be sent to it
+  bool gone = false;           // declared dead: sends fail until it comes back rebooted
+  uint64_t gone_incarnation = 0;
+  bool names_owed = false;  // our names must be sent to it
   // In-order frames waiting for room at their port: at most one frame and the ones it
   // released from the reorder hold.
   wire::Frame backlog[kReorderHold + 1];

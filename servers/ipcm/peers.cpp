@@ -45,15 +45,33 @@ void drop_connection(IpcmState& state, uint16_t node, net::Stream* stream) {
   }
 }
 
+// Messages the gone node never acknowledged will not arrive: each one that names a reply
+// port here gets an empty kLabelUndeliverable message there, so a caller learns at once.
+void bounce_unacked(IpcmState& state, Peer& peer, uint16_t node) {
+  SendWindow& window = peer.link.sending();
+  for (size_t i = 0; i < window.unacked(); ++i) {
+    const wire::Frame& frame = window.unacked_at(i);
+    if (frame.header.kind != wire::Kind::kData || !frame.data.reply.valid()) continue;
+    PortMessage bounce{};
+    bounce.reply = frame.data.destination;
+    bounce.label = protocols::ipcm::kLabelUndeliverable;
+    bounce.sender_node = node;
+    (void)deliver_local(state, frame.data.reply, bounce);
+  }
+  window.reset();
+}
+
 // A peer fell silent or its stream failed: its names and the messages it held are gone.
 void declare_gone(IpcmState& state, uint16_t node) {
   Peer& peer = *state.peers[node];
   if (peer.gone) return;
   peer.gone = true;
+  peer.gone_incarnation = peer.link.peer_incarnation();
   for (NameBinding& binding : state.names) {
     if (binding.port.valid() && binding.port.origin_node() == node) binding.port = PortId::none();
   }
   state.ports.release_held();
+  bounce_unacked(state, peer, node);
   user::print("ipcm: node %u is gone\n", node);
 }
 
@@ -108,6 +126,8 @@ void handle_frame(IpcmState& state, uint16_t node, const wire::Frame& frame) {
   Peer& peer = *state.peers[node];
   ++state.counters.frames_received;
   peer.last_heard_ns = user::now_ns();
+  // A node declared gone stays gone for that boot: its old stream was cut off (bounced).
+  if (peer.gone && frame.header.sender_incarnation <= peer.gone_incarnation) return;
   switch (peer.link.check(frame.header)) {
     case Incarnation::kStale: return;
     case Incarnation::kPeerRebooted:

@@ -11,7 +11,7 @@
 namespace atoll_os::servers::ipcm {
 
 /// A peer that sends nothing (not even a heartbeat) for this long is declared gone.
-inline constexpr uint64_t kPeerSilenceNs = 4'000'000'000;
+inline constexpr uint64_t kPeerSilenceNs = 6'000'000'000;
 inline constexpr uint64_t kHeartbeatNs = 500'000'000;
 
 /// Starts the acceptor, one connector per lower-numbered node and the ticker.

@@ -13,6 +13,9 @@ inline constexpr uint16_t kProtocolId = kIpcmProtocol;
 /// The bit ipcm signals on a port's notification when a message is queued there.
 inline constexpr uint64_t kPortBit = 1;
 inline constexpr size_t kMessageMax = 400;
+/// The label of the empty message ipcm puts at a reply port when the message that named it
+/// cannot be delivered: the destination's node went away first. `reply` is the destination.
+inline constexpr uint32_t kLabelUndeliverable = 0xffff'ffff;
 inline constexpr size_t kNameMax = 32;  // bytes, including the terminating NUL
 
 struct PortReply {
