@@ -98,8 +98,10 @@ int call(ipcm::Client& client, const char* name, uint64_t count) {
     Result<ipcm::ReceivedMessage> answer =
         ipcm::call(client, *own, *server, kCallLabel, message, sizeof(message), kCallTimeout);
     if (!answer.ok()) {
-      const char* reason =
-          answer.error() == Error::kTimedOut ? "no answer within 10 s" : client.last_reason();
+      const char* reason = answer.error() == Error::kTimedOut ? "no answer within 10 s"
+                           : answer.error() == Error::kNotFound
+                               ? "undeliverable: the server's node went away"
+                               : client.last_reason();
       print("rpcbench: error call %lu of %lu: %s %s\n", i + 1, count, error_name(answer.error()),
             reason);
       return 1;

@@ -123,7 +123,10 @@ Result<ReceivedMessage> call(Client& ipcm, Port& own, PortId destination, uint32
   uint64_t busy_wait = left_until(deadline);
   TRY(send(ipcm, destination, own.id(), label, data, length,
            busy_wait < kSendBusyWaitNs ? busy_wait : kSendBusyWaitNs));
-  return own.receive(left_until(deadline));
+  ReceivedMessage answer = TRY(own.receive(left_until(deadline)));
+  // ipcm's word that the destination's node went away before taking the message.
+  if (answer.label == kLabelUndeliverable) return Err(Error::kNotFound);
+  return answer;
 }
 
 Result<void> register_name(Client& ipcm, const char* name, PortId port) {

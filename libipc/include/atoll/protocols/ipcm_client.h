@@ -59,7 +59,8 @@ Result<void> send(Client& ipcm, PortId destination, PortId reply, uint32_t label
 
 /// Sends to `destination` with `own` as the reply port and waits up to timeout_ns for the
 /// next message at `own`: the answer, if `own` serves only this exchange. kTimedOut if none
-/// came in time; send()'s errors otherwise.
+/// came in time; kNotFound if ipcm bounced the message (the destination's node went away
+/// before taking it); send()'s errors otherwise.
 Result<ReceivedMessage> call(Client& ipcm, Port& own, PortId destination, uint32_t label,
                              const void* data, size_t length, uint64_t timeout_ns);
 
