@@ -16,6 +16,7 @@
 #include "atoll/user/clock.h"
 #include "atoll/user/parse.h"
 #include "atoll/user/print.h"
+#include "atoll/user/samples.h"
 #include "atoll/user/syscalls.h"
 
 namespace atoll_os::apps {
@@ -135,18 +136,6 @@ int udp_echo(net::Client& client, uint16_t port, uint64_t count) {
   return 0;
 }
 
-// Sorts a few hundred samples (insertion sort: no library) and returns the median.
-uint64_t median(uint64_t* samples, size_t n) {
-  for (size_t i = 1; i < n; ++i) {
-    for (size_t j = i; j > 0 && samples[j - 1] > samples[j]; --j) {
-      uint64_t t = samples[j];
-      samples[j] = samples[j - 1];
-      samples[j - 1] = t;
-    }
-  }
-  return n == 0 ? 0 : samples[n / 2];
-}
-
 constexpr size_t kMaxSamples = 1000;
 
 int udp_rtt(net::Client& client, uint32_t ip, uint16_t port, uint64_t count) {
@@ -168,8 +157,8 @@ int udp_rtt(net::Client& client, uint32_t ip, uint16_t port, uint64_t count) {
     __builtin_memcpy(&echoed, d->data, sizeof(echoed));
     if (echoed == i) samples[n++] = user::now_ns() - start;
   }
-  print("netbench: udp-rtt samples=%zu median_us=%lu.%03lu\n", n, median(samples, n) / 1000,
-        median(samples, n) % 1000);
+  uint64_t m = user::sort_and_median(samples, n);
+  print("netbench: udp-rtt samples=%zu median_us=%lu.%03lu\n", n, m / 1000, m % 1000);
   return n > 0 ? 0 : 1;
 }
 
@@ -228,7 +217,7 @@ int tcp_rtt(net::Client& client, uint32_t ip, uint16_t port, uint64_t count) {
     samples[i] = user::now_ns() - start;
   }
   (void)(*stream)->close(kIdleTimeout);
-  uint64_t m = median(samples, count);
+  uint64_t m = user::sort_and_median(samples, count);
   print("netbench: tcp-rtt samples=%lu median_us=%lu.%03lu\n", count, m / 1000, m % 1000);
   return 0;
 }

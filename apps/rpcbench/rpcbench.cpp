@@ -5,6 +5,10 @@
 //                                            blasts, checking each arrives once and in order
 //   rpcbench blast NAME SENDER_ID COUNT      COUNT one-way messages to NAME, as fast as ipcm
 //                                            takes them
+//   rpcbench movesink NAME SENDERS EXPECT AFTER NODE
+//                                            a sink that moves its port to NODE after AFTER
+//   rpcbench adopt NODE:SERIAL SENDERS EXPECT  takes the moving port over and receives the
+//                                            rest, checking each sender continues in order
 // serve and sink print "rpcbench: serving name=NAME port=P" once the name is registered.
 // Results are single lines starting "rpcbench:" with key=value pairs the host parses; a
 // failure prints "rpcbench: error ..." with the reason and exits 1.
@@ -14,6 +18,7 @@
 #include "atoll/user/clock.h"
 #include "atoll/user/parse.h"
 #include "atoll/user/print.h"
+#include "atoll/user/samples.h"
 
 namespace atoll_os::apps {
 namespace {
@@ -38,18 +43,6 @@ constexpr uint64_t kMaxExpect = 100'000;
 int fail(const char* what, Error error, const char* reason = "") {
   print("rpcbench: error %s: %s %s\n", what, error_name(error), reason);
   return 1;
-}
-
-// Sorts the samples (insertion sort: no library) and returns the median.
-uint64_t median(uint64_t* samples, size_t n) {
-  for (size_t i = 1; i < n; ++i) {
-    for (size_t j = i; j > 0 && samples[j - 1] > samples[j]; --j) {
-      uint64_t t = samples[j];
-      samples[j] = samples[j - 1];
-      samples[j - 1] = t;
-    }
-  }
-  return n == 0 ? 0 : samples[n / 2];
 }
 
 uint64_t per_second(uint64_t count, uint64_t ns) {
@@ -112,7 +105,7 @@ int call(ipcm::Client& client, const char* name, uint64_t count) {
     samples[i] = user::now_ns() - start;
   }
   (void)own->close();
-  uint64_t m = median(samples, count);
+  uint64_t m = user::sort_and_median(samples, count);
   print("rpcbench: call samples=%lu median_us=%lu.%03lu\n", count, m / 1000, m % 1000);
   return 0;
 }
@@ -141,15 +134,28 @@ class SinkTally {
     seen_[bit / 64] |= uint64_t{1} << (bit % 64);
     if (m.sequence < highest_[m.sender]) ++out_of_order_;
     if (m.sequence > highest_[m.sender]) highest_[m.sender] = m.sequence;
+    if (first_[m.sender] == 0) first_[m.sender] = m.sequence;
     ++unique_;
   }
   uint64_t unique() const { return unique_; }
+  uint64_t highest(uint64_t sender) const { return highest_[sender]; }
+  uint64_t first(uint64_t sender) const { return first_[sender]; }
+  // Whether every sender's messages from its first seen through `expect` have all come.
+  bool complete(uint64_t senders, uint64_t expect) const {
+    uint64_t wanted = 0;
+    for (uint64_t s = 0; s < senders; ++s) {
+      if (first_[s] == 0) return false;
+      wanted += expect - first_[s] + 1;
+    }
+    return unique_ == wanted;
+  }
   uint64_t duplicates() const { return duplicates_; }
   uint64_t out_of_order() const { return out_of_order_; }
 
  private:
   uint64_t seen_[kMaxSenders * kMaxExpect / 64 + 1] = {};
   uint64_t highest_[kMaxSenders] = {};
+  uint64_t first_[kMaxSenders] = {};
   uint64_t unique_ = 0;
   uint64_t duplicates_ = 0;
   uint64_t out_of_order_ = 0;
@@ -186,6 +192,84 @@ int sink(ipcm::Client& client, const char* name, uint64_t senders, uint64_t expe
         g_tally.duplicates(), g_tally.out_of_order(), missing, last - first);
   print("msgs_per_s=%lu\n", per_second(received, last - first));
   return g_tally.duplicates() == 0 && g_tally.out_of_order() == 0 && missing == 0 ? 0 : 1;
+}
+
+// One blast message into the tally; false when the port failed (reported).
+bool take_one(ipcm::Client& client, ipcm::Port& port, uint64_t expect) {
+  Result<ipcm::ReceivedMessage> m = port.receive(kSinkIdleTimeout);
+  if (!m.ok()) {
+    fail("receive", m.error(), client.last_reason());
+    return false;
+  }
+  BlastMessage blast{~uint64_t{0}, 0};
+  if (m->label == kBlastLabel && m->length == sizeof(blast)) {
+    __builtin_memcpy(&blast, m->data, sizeof(blast));
+  }
+  g_tally.take(blast, expect);
+  return true;
+}
+
+void print_senders(const char* key, uint64_t senders, bool first) {
+  for (uint64_t s = 0; s < senders; ++s) {
+    print(" %s%lu=%lu", key, s, first ? g_tally.first(s) : g_tally.highest(s));
+  }
+}
+
+// Receives AFTER blast messages at a port named NAME, then moves the port to NODE, where
+// `adopt` takes over: "rpcbench: moved received=N duplicates=D out_of_order=O high0=.."
+int movesink(ipcm::Client& client, const char* name, uint64_t senders, uint64_t expect,
+             uint64_t after, uint64_t node) {
+  if (senders == 0 || senders > kMaxSenders || expect == 0 || expect > kMaxExpect) {
+    return fail("movesink", Error::kInvalidArgument, "1..8 senders, 1..100000 messages each");
+  }
+  Result<ipcm::Port> port = serving_port(client, name);
+  if (!port.ok()) return fail("register", port.error(), client.last_reason());
+  while (g_tally.unique() < after) {
+    if (!take_one(client, *port, expect)) return 1;
+  }
+  if (Result<void> moved = port->move_to(static_cast<uint16_t>(node)); !moved.ok()) {
+    return fail("move", moved.error(), client.last_reason());
+  }
+  print("rpcbench: moved received=%lu duplicates=%lu out_of_order=%lu", g_tally.unique(),
+        g_tally.duplicates(), g_tally.out_of_order());
+  print_senders("high", senders, false);
+  print("\n");
+  return 0;
+}
+
+// Takes over port NODE:SERIAL when it moves here and receives until every sender's
+// messages through EXPECT have come: "rpcbench: adopted received=N ... first0=.."
+int adopt(ipcm::Client& client, const char* port_text, uint64_t senders, uint64_t expect) {
+  uint64_t node = 0;
+  uint64_t serial = 0;
+  const char* colon = port_text;
+  while (*colon != '\0' && *colon != ':') ++colon;
+  char node_text[8] = {};
+  size_t n = static_cast<size_t>(colon - port_text);
+  if (*colon == ':' && n > 0 && n < sizeof(node_text)) {
+    __builtin_memcpy(node_text, port_text, n);
+    node = user::parse_unsigned(node_text).value_or(0);
+    serial = user::parse_unsigned(colon + 1).value_or(0);
+  }
+  if (serial == 0 || senders == 0 || senders > kMaxSenders || expect == 0) {
+    return fail("adopt", Error::kInvalidArgument, "PORT is NODE:SERIAL; 1..8 senders");
+  }
+  Result<ipcm::Port> port = ipcm::Port::expect(client, node << 48 | serial, 1);
+  if (!port.ok()) return fail("expect", port.error(), client.last_reason());
+  print("rpcbench: expecting port=%s\n", port_text);
+  while (!g_tally.complete(senders, expect)) {
+    if (!take_one(client, *port, expect)) break;
+  }
+  (void)port->close();
+  print("rpcbench: adopted received=%lu duplicates=%lu out_of_order=%lu complete=%d",
+        g_tally.unique(), g_tally.duplicates(), g_tally.out_of_order(),
+        g_tally.complete(senders, expect) ? 1 : 0);
+  print_senders("first", senders, true);
+  print("\n");
+  return g_tally.complete(senders, expect) && g_tally.duplicates() == 0 &&
+                 g_tally.out_of_order() == 0
+             ? 0
+             : 1;
 }
 
 // Sends one blast message. Besides a busy link (send retries that), a sink on this node
@@ -237,6 +321,12 @@ int run(int argc, char** argv) {
   if (same(mode, "call") && argc == 4 && a.ok()) return call(client, name, *a);
   if (same(mode, "sink") && argc == 5 && a.ok() && b.ok()) return sink(client, name, *a, *b);
   if (same(mode, "blast") && argc == 5 && a.ok() && b.ok()) return blast(client, name, *a, *b);
+  if (same(mode, "adopt") && argc == 5 && a.ok() && b.ok()) return adopt(client, name, *a, *b);
+  if (same(mode, "movesink") && argc == 7 && a.ok() && b.ok()) {
+    Result<uint64_t> after = user::parse_unsigned(argv[5]);
+    Result<uint64_t> node = user::parse_unsigned(argv[6]);
+    if (after.ok() && node.ok()) return movesink(client, name, *a, *b, *after, *node);
+  }
   return fail("usage", Error::kInvalidArgument, "unknown mode or bad arguments");
 }
 

@@ -50,6 +50,34 @@ void drain(IpcmState& state, const LocalPort& local) {
   }
 }
 
+// A moving port's queue, taken out under the lock and sent after it (one IPC thread).
+PortMessage g_moving[kPortQueueMax];
+
+// The queue first, then this node's flush, then the news: on the stream to `to`, in that
+// order; every other node learns of the move and flushes its old path through here.
+void send_moved_queue(IpcmState& state, PortId port, uint16_t to,
+                      std::span<const PortMessage> queue, Location location) {
+  for (const PortMessage& m : queue) {
+    wire::Frame frame{};
+    frame.header.kind = wire::Kind::kData;
+    frame.data = {port, m.reply, location.epoch, m.label, m.sender_node, 0, m.length, {}};
+    __builtin_memcpy(frame.data.bytes, m.bytes, m.length);
+    if (!send_patiently(state, to, frame).ok()) ++state.counters.messages_dropped;
+  }
+  wire::Frame flush{};
+  flush.header.kind = wire::Kind::kPortFlush;
+  flush.port_flush = {port, state.node, location.epoch};
+  (void)send_patiently(state, to, flush);
+  wire::Frame moved{};
+  moved.header.kind = wire::Kind::kPortMoved;
+  moved.port_moved = {port, to, location.epoch};
+  for (uint16_t node = 0; node < state.nodes; ++node) {
+    if (node == state.node) continue;
+    wire::Frame copy = moved;
+    (void)send_patiently(state, node, copy);
+  }
+}
+
 }  // namespace
 
 Result<Empty> IpcmService::open_session(const Empty&, Call& call) {
@@ -116,8 +144,12 @@ Result<Empty> IpcmService::send(const wire_ipcm::SendRequest& r, Call& call) {
   }
   PortId destination{r.destination};
   if (!destination.valid()) return call.fail(Error::kInvalidArgument, "no destination port");
-  uint16_t node = node_of(state_, destination);
-  if (node != state_.node) return send_remote(node, r, call);
+  Location location;
+  {
+    LockGuard guard(state_.lock);
+    location = locate(state_, destination);
+  }
+  if (location.node != state_.node) return send_remote(location, r, call);
   PortMessage message{};
   message.reply = PortId{r.reply};
   message.label = r.label;
@@ -129,9 +161,10 @@ Result<Empty> IpcmService::send(const wire_ipcm::SendRequest& r, Call& call) {
   if (Refusal refusal = state_.quota.charge(call.badge, r.length); refusal != Refusal::kNone) {
     return call.fail(Error::kOutOfMemory, refusal_name(refusal));
   }
-  Result<void> delivered = deliver_local(state_, destination, message);
-  if (!delivered.ok()) {
+  Result<Delivery> delivered = deliver_local(state_, destination, message);
+  if (!delivered.ok() || delivered->placement == Placement::kForward) {
     state_.quota.release(call.badge, r.length);
+    if (delivered.ok()) return call.fail(Error::kBusy, "the port is moving; retry");
     return call.fail(delivered.error(), delivered.error() == Error::kNotFound
                                             ? "no such port"
                                             : "the port's queue is full");
@@ -139,16 +172,20 @@ Result<Empty> IpcmService::send(const wire_ipcm::SendRequest& r, Call& call) {
   return Empty{};
 }
 
-Result<Empty> IpcmService::send_remote(uint16_t node, const wire_ipcm::SendRequest& r, Call& call) {
+Result<Empty> IpcmService::send_remote(Location location, const wire_ipcm::SendRequest& r,
+                                       Call& call) {
   wire::Frame frame{};
   frame.header.kind = wire::Kind::kData;
   frame.data.destination = PortId{r.destination};
   frame.data.reply = PortId{r.reply};
   frame.data.label = r.label;
+  frame.data.epoch = location.epoch;
   frame.data.sender_node = state_.node;
+  // Straight to a moved port's new node: held there until this node's flush arrives.
+  frame.data.flags = location.epoch > 0 ? wire::kDataAfterMove : 0;
   frame.data.length = r.length;
   __builtin_memcpy(frame.data.bytes, r.data, r.length);
-  Result<void> sent = send_to_node(state_, node, frame);
+  Result<void> sent = send_to_node(state_, location.node, frame);
   if (sent.ok()) return Empty{};
   if (sent.error() == Error::kBusy) {
     return call.fail(Error::kBusy, "the link to the port's node is busy or connecting; retry");
@@ -161,6 +198,9 @@ Result<wire_ipcm::ReceivedMessage> IpcmService::receive(const wire_ipcm::PortReq
   LockGuard guard(state_.lock);
   PortMessage message;
   Result<bool> got = state_.ports.receive(PortId{r.port}, call.badge, message);
+  LocalPort* local = local_port(state_, PortId{r.port});
+  bool arriving = !got.ok() && local != nullptr && local->owner == call.badge;
+  if (arriving) return call.fail(Error::kBusy, "the port is still on its way here");
   if (!got.ok()) return call.fail(got.error(), "no such port of this session");
   if (!*got) return call.fail(Error::kBusy, "no message yet: wait on the port's notification");
   if (message.charged_to != 0) state_.quota.release(message.charged_to, message.length);
@@ -173,6 +213,57 @@ Result<wire_ipcm::ReceivedMessage> IpcmService::receive(const wire_ipcm::PortReq
   out.sender_node = message.sender_node;
   __builtin_memcpy(out.data, message.bytes, message.length);
   return out;
+}
+
+Result<Empty> IpcmService::port_expect(const wire_ipcm::MoveRequest& r, Call& call) {
+  TRY(require_session(call));
+  abi::Handle notification = call.received.values[0];
+  if (notification == abi::kNoHandle) {
+    return call.fail(Error::kInvalidArgument, "a port needs a notification moved in");
+  }
+  LockGuard guard(state_.lock);
+  PortId port{r.port};
+  LocalPort* slot = nullptr;
+  for (LocalPort& local : state_.local) {
+    if (local.id == port && local.id.valid()) {
+      return call.fail(Error::kAlreadyExists, "the port is already here");
+    }
+    if (!local.id.valid() && slot == nullptr) slot = &local;
+  }
+  if (slot == nullptr || !port.valid() || !state_.ports.expect(port, r.epoch).ok()) {
+    return call.fail(Error::kOutOfMemory, "ipcm cannot take another port");
+  }
+  *slot = {port, call.badge, call.received.take(0)};
+  return Empty{};
+}
+
+Result<Empty> IpcmService::port_move(const wire_ipcm::MoveRequest& r, Call& call) {
+  PortId port{r.port};
+  if (r.node >= state_.nodes || r.node == state_.node) {
+    return call.fail(Error::kInvalidArgument, "no such other node");
+  }
+  auto to = static_cast<uint16_t>(r.node);
+  PortMessage* queue = g_moving;
+  size_t moved = 0;
+  Location location;
+  {
+    LockGuard guard(state_.lock);
+    LocalPort* local = local_port(state_, port);
+    if (local == nullptr || local->owner != call.badge) {
+      return call.fail(Error::kNotFound, "no such port of this session");
+    }
+    Result<Location> out = state_.ports.move_out(port, to, {queue, kPortQueueMax}, moved);
+    if (!out.ok()) return call.fail(out.error(), "the port cannot move now (held messages)");
+    location = *out;
+    state_.locations.update(port, location);
+    for (size_t i = 0; i < moved; ++i) {
+      if (queue[i].charged_to != 0) state_.quota.release(queue[i].charged_to, queue[i].length);
+    }
+    (void)user::handle_close(local->notification);
+    *local = LocalPort{};
+  }
+  send_moved_queue(state_, port, to, {queue, moved}, location);
+  return Empty{};
 }
 
 Result<Empty> IpcmService::name_register(const wire_ipcm::NameRequest& r, Call& call) {

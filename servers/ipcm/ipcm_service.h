@@ -20,9 +20,11 @@ class IpcmService {
   Result<protocols::Empty> name_register(const protocols::ipcm::NameRequest& r, Call& call);
   Result<protocols::ipcm::PortReply> name_lookup(const protocols::ipcm::NameRequest& r, Call& call);
   Result<protocols::ipcm::StatsReply> stats(const protocols::Empty&, Call& call);
+  Result<protocols::Empty> port_expect(const protocols::ipcm::MoveRequest& r, Call& call);
+  Result<protocols::Empty> port_move(const protocols::ipcm::MoveRequest& r, Call& call);
 
  private:
-  Result<protocols::Empty> send_remote(uint16_t node, const protocols::ipcm::SendRequest& r,
+  Result<protocols::Empty> send_remote(Location location, const protocols::ipcm::SendRequest& r,
                                        Call& call);
   IpcmState& state_;
 };

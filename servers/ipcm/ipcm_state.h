@@ -51,6 +51,14 @@ struct Peer {
   // released from the reorder hold.
   wire::Frame backlog[kReorderHold + 1];
   size_t backlog_count = 0;
+  // Frames the reader must send on once it has let go of the state lock: forwarded DATA and
+  // PORT_FLUSH of moved ports, and this node's own flushes.
+  struct Outgoing {
+    uint16_t node;
+    wire::Frame frame;
+  };
+  Outgoing outbox[2 * (kReorderHold + 1)];
+  size_t outbox_count = 0;
   user::YieldingLock write_lock;
 };
 
@@ -72,10 +80,12 @@ struct IpcmState {
   uint64_t incarnation;   // this boot of this node
   PortIdAllocator ids;
   PortTable ports;
-  ClientQuota quota;  // messages local sessions have queued at local ports
+  LocationCache locations;  // where moved ports went
+  ClientQuota quota;        // messages local sessions have queued at local ports
   LocalPort local[kPortsMax];
   NameBinding names[kNamesMax];
   Peer* peers[kNodesMax] = {};
+  Peer* peers_by_reader = nullptr;  // the peer whose reader holds the lock (for its outbox)
   protocols::net::Client net;
   bool has_network = false;
   abi::Handle endpoint = abi::kNoHandle;

@@ -20,6 +20,7 @@ constexpr uint64_t kConnectRetryMs = 300;
 constexpr size_t kThreadStack = 64 * 1024;
 constexpr uint32_t kPriority = 20;
 constexpr uint64_t kBacklogPatienceNs = 5'000'000'000;
+constexpr int kPatientAttempts = 5000;  // about 5 s of 1 ms waits for a busy link
 
 // One frame buffer per peer, used under that peer's write_lock.
 uint8_t g_buffers[kNodesMax][wire::kFrameMax];
@@ -75,6 +76,21 @@ void declare_gone(IpcmState& state, uint16_t node) {
   user::print("ipcm: node %u is gone\n", node);
 }
 
+// Queues a frame for the reader to send once it has released the state lock.
+void post(Peer& reader, uint16_t node, const wire::Frame& frame) {
+  if (reader.outbox_count < sizeof(reader.outbox) / sizeof(reader.outbox[0])) {
+    reader.outbox[reader.outbox_count++] = {node, frame};
+  }
+}
+
+void signal_owner(IpcmState& state, PortId port) {
+  for (const LocalPort& local : state.local) {
+    if (local.id == port && local.id.valid() && state.ports.queued(port) != 0) {
+      (void)user::notification_signal(local.notification, protocols::ipcm::kPortBit);
+    }
+  }
+}
+
 void handle_registration(IpcmState& state, const wire::Frame& frame) {
   const wire::Registration& r = frame.registration;
   NameBinding* free = nullptr;
@@ -97,11 +113,46 @@ Result<void> handle_data(IpcmState& state, const wire::Frame& frame) {
   message.label = d.label;
   message.sender_node = d.sender_node;
   message.length = d.length;
+  message.after_move = (d.flags & wire::kDataAfterMove) != 0;
   __builtin_memcpy(message.bytes, d.bytes, d.length);
-  Result<void> delivered = deliver_local(state, d.destination, message);
-  if (!delivered.ok() && delivered.error() == Error::kOutOfMemory) return delivered;
+  Result<Delivery> delivered = deliver_local(state, d.destination, message);
+  if (!delivered.ok() && delivered.error() == Error::kOutOfMemory) return Err(Error::kOutOfMemory);
   if (!delivered.ok()) ++state.counters.messages_dropped;
+  if (delivered.ok() && delivered->placement == Placement::kForward) {
+    post(*state.peers_by_reader, delivered->forward_to.node, frame);
+  }
   return success();
+}
+
+// A sender's flush through the old node of a moved port.
+void handle_flush(IpcmState& state, const wire::Frame& frame) {
+  const wire::PortFlush& f = frame.port_flush;
+  Result<Delivery> flushed = state.ports.flush(f.port, f.sender_node);
+  if (flushed.ok() && flushed->placement == Placement::kForward) {
+    post(*state.peers_by_reader, flushed->forward_to.node, frame);
+  } else if (flushed.ok()) {
+    signal_owner(state, f.port);
+  }
+}
+
+// A port moved: remember where; install it if it came here; otherwise flush the old path
+// (the node that sent this) so that our later, direct messages wait for our earlier ones.
+void handle_moved(IpcmState& state, uint16_t from, const wire::Frame& frame) {
+  const wire::PortMoved& m = frame.port_moved;
+  state.locations.update(m.port, {m.node, m.epoch});
+  if (m.node == state.node) {
+    for (const LocalPort& local : state.local) {
+      if (local.id == m.port && local.id.valid()) {
+        (void)state.ports.move_in(m.port, local.owner, {});
+        signal_owner(state, m.port);
+      }
+    }
+    return;
+  }
+  wire::Frame flush{};
+  flush.header.kind = wire::Kind::kPortFlush;
+  flush.port_flush = {m.port, state.node, m.epoch};
+  post(*state.peers_by_reader, from, flush);
 }
 
 // One in-order frame from a peer (state.lock held); kOutOfMemory if it must wait.
@@ -110,7 +161,9 @@ Result<void> handle_in_order(IpcmState& state, const wire::Frame& frame) {
     case wire::Kind::kData: return handle_data(state, frame);
     case wire::Kind::kRegister:
     case wire::Kind::kUnregister: handle_registration(state, frame); break;
-    default: break;  // lookups, moves and flushes are not used by this ipcm yet
+    case wire::Kind::kPortFlush: handle_flush(state, frame); break;
+    case wire::Kind::kPortMoved: handle_moved(state, frame.header.sender_node, frame); break;
+    default: break;  // lookups are answered from the replicated names instead
   }
   return success();
 }
@@ -258,6 +311,26 @@ void introduce(IpcmState& state, uint16_t node) {
   if (owed) send_names(state, node);
 }
 
+// Sends what handling a frame posted (forwards and flushes), waiting out a busy link.
+void send_outbox(IpcmState& state, uint16_t node) {
+  Peer& peer = *state.peers[node];
+  for (size_t i = 0;; ++i) {
+    Peer::Outgoing out;
+    {
+      LockGuard guard(state.lock);
+      if (i >= peer.outbox_count) {
+        peer.outbox_count = 0;
+        return;
+      }
+      out = peer.outbox[i];
+    }
+    if (!send_patiently(state, out.node, out.frame).ok()) {
+      LockGuard guard(state.lock);
+      ++state.counters.messages_dropped;
+    }
+  }
+}
+
 // Whether frames were delivered since the last frame to the peer carried an ack: only then
 // is an ACK worth sending (an ACK answering an ACK would never stop).
 bool owes_ack(IpcmState& state, uint16_t node) {
@@ -289,9 +362,11 @@ void read_frames(IpcmState& state, uint16_t node, net::Stream* stream, StreamFra
         saw_hello |= frame.header.kind == wire::Kind::kHello;
         {
           LockGuard guard(state.lock);
+          state.peers_by_reader = state.peers[node];
           handle_frame(state, node, frame);
         }
         drain_backlog(state, node);
+        send_outbox(state, node);
       }
       framer.next();
     }
@@ -426,20 +501,30 @@ void ticker_thread(void* argument) {
 
 }  // namespace
 
-uint16_t node_of(const IpcmState&, PortId port) {
-  return port.origin_node();
+Location locate(IpcmState& state, PortId port) {
+  return state.locations.locate(port);
 }
 
-Result<void> deliver_local(IpcmState& state, PortId port, const PortMessage& message) {
+Result<Delivery> deliver_local(IpcmState& state, PortId port, const PortMessage& message) {
   Result<Delivery> delivery = state.ports.deliver(port, message);
-  if (!delivery.ok()) return Err(delivery.error());
+  if (!delivery.ok() || delivery->placement != Placement::kQueued) return delivery;
   ++state.counters.messages_queued;
   for (const LocalPort& local : state.local) {
     if (local.id == port && local.notification != abi::kNoHandle) {
       (void)user::notification_signal(local.notification, protocols::ipcm::kPortBit);
     }
   }
-  return success();
+  return delivery;
+}
+
+Result<void> send_patiently(IpcmState& state, uint16_t node, wire::Frame& frame) {
+  for (int attempt = 0; attempt < kPatientAttempts; ++attempt) {
+    wire::Frame copy = frame;
+    Result<void> sent = send_to_node(state, node, copy);
+    if (sent.ok() || sent.error() != Error::kBusy) return sent;
+    (void)user::sleep_ms(1);
+  }
+  return Err(Error::kBusy);
 }
 
 Result<void> send_to_node(IpcmState& state, uint16_t node, wire::Frame& frame) {

@@ -25,12 +25,16 @@ Result<void> send_to_node(IpcmState& state, uint16_t node, wire::Frame& frame);
 /// Sends a sequenced frame to every connected peer (names); failures are skipped.
 void broadcast(IpcmState& state, wire::Frame& frame);
 
-/// Where a message for `port` goes now: this node, or a peer (the port's origin node; ports
-/// do not move yet).
-uint16_t node_of(const IpcmState& state, PortId port);
+/// Where a message for `port` goes now: its origin, or where it was last seen moving to
+/// (state.lock held).
+Location locate(IpcmState& state, PortId port);
 
-/// Queues a message at a local port and signals its owner; with state.lock held.
-/// kNotFound (no such port), kOutOfMemory (its queue is full).
-Result<void> deliver_local(IpcmState& state, PortId port, const PortMessage& message);
+/// Places a message at a port of this node and signals its owner if it was queued; with
+/// state.lock held. kNotFound (no such port), kOutOfMemory (its queue is full); a port that
+/// moved away answers kForward.
+Result<Delivery> deliver_local(IpcmState& state, PortId port, const PortMessage& message);
+
+/// send_to_node, waiting out a busy link (a full send window) for up to about 5 s.
+Result<void> send_patiently(IpcmState& state, uint16_t node, wire::Frame& frame);
 
 }  // namespace atoll_os::servers::ipcm

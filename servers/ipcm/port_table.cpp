@@ -92,9 +92,12 @@ Result<Delivery> PortTable::deliver(PortId port, const PortMessage& message) {
   if (p == nullptr) return Err(Error::kNotFound);
   if (p->state == State::kForwarded) return Delivery{Placement::kForward, p->location};
   if (message.sender_node >= kSenderNodesMax) return Err(Error::kOutOfRange);
-  if (p->queue.count + p->held.count >= kPortQueueMax) return Err(Error::kOutOfMemory);
-  uint16_t slot = TRY(take_slot(message));
+  // Held messages have a budget of their own: if they shared the queue's, a sender's held
+  // messages could fill it and block the very stream its flush comes on.
   bool wait_for_flush = message.after_move && (p->flushed >> message.sender_node & 1) == 0;
+  const MessageList& list = wait_for_flush ? p->held : p->queue;
+  if (list.count >= kPortQueueMax) return Err(Error::kOutOfMemory);
+  uint16_t slot = TRY(take_slot(message));
   append(wait_for_flush ? p->held : p->queue, slot);
   return Delivery{wait_for_flush ? Placement::kHeld : Placement::kQueued, {}};
 }

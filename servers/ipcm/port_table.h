@@ -14,7 +14,7 @@
 namespace atoll_os::servers::ipcm {
 
 inline constexpr size_t kPortsMax = 64;       // live ports and forwarding records together
-inline constexpr size_t kPortQueueMax = 32;   // arrivals a port accepts before refusing
+inline constexpr size_t kPortQueueMax = 32;   // queued arrivals a port accepts, and held ones
 inline constexpr size_t kMessageSlots = 256;  // queued messages of all ports together
 /// Nodes that can send to a port while it moves (one bit each in the flush mask).
 inline constexpr uint16_t kSenderNodesMax = 64;

@@ -5,12 +5,10 @@
 #include <signal.h>
 
 #include <iostream>
-#include <memory>
 
-#include "hostlib/cluster.h"
 #include "hostlib/net_bench.h"
 #include "hostlib/rpc_bench.h"
-#include "support/node_fixture.h"
+#include "support/cluster_fixture.h"
 
 namespace atoll_os::host::testing {
 namespace {
@@ -18,7 +16,6 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-constexpr unsigned kNodes = 3;
 // A few calls, including the first connection between two nodes' ipcm.
 constexpr std::chrono::milliseconds kProgramWait = 60s;
 // 10,000 messages through one link's window, three TCG nodes on two cores.
@@ -26,40 +23,9 @@ constexpr std::chrono::milliseconds kStreamWait = 120s;
 // The promise under test: a call to a dead node ends within this, with a reason.
 constexpr std::chrono::milliseconds kDeadCallBound = 30s;
 
-/// Starts a cluster of kNodes, checks after each test that no kernel panicked, and on
-/// failure keeps the run directories and prints every node's report.
-class IpcmClusterTest : public ::testing::Test {
+/// rpcbench calls between the nodes of a cluster.
+class IpcmClusterTest : public ClusterFixture {
  protected:
-  virtual Cluster* cluster() = 0;
-
-  void TearDown() override {
-    Cluster* nodes = cluster();
-    if (nodes == nullptr) return;
-    for (unsigned i = 0; i < nodes->size(); ++i) {
-      nodes->node(i).poll_log();
-      EXPECT_FALSE(nodes->node(i).log().contains(LogPattern::substring("KERNEL PANIC")))
-          << "node " << i << " panicked";
-    }
-    if (!HasFailure()) return;
-    nodes->keep_run_dirs();
-    std::cerr << "\n=== test failed; the cluster's run directories are kept ===\n"
-              << nodes->failure_report(kReportLines) << std::endl;
-  }
-
-  /// Use as ASSERT_NO_FATAL_FAILURE(start(slot)).
-  static void start(std::unique_ptr<Cluster>& slot) {
-    ClusterConfig config;
-    config.name = ::testing::UnitTest::GetInstance()->current_test_suite()->name();
-    config.nodes = kNodes;
-    auto created = Cluster::create(config);
-    ASSERT_TRUE(is_ok(created));
-    slot = created.release_value();
-    ASSERT_TRUE(is_ok(slot->start()));
-    ASSERT_TRUE(is_ok(slot->wait_ready(kNodeWait)));
-  }
-
-  ControlChannel& ctl(unsigned node) { return *cluster()->node(node).control(); }
-
   /// Asserts that `count` calls from `client` to a server on `server` are all answered.
   void expect_calls(unsigned client, unsigned server, const std::string& name, unsigned count) {
     auto calls = rpc_round_trips(*cluster(), client, server, name, count, 0, kProgramWait);
@@ -71,20 +37,7 @@ class IpcmClusterTest : public ::testing::Test {
 };
 
 /// One cluster for the tests that leave every node running.
-class IpcmTest : public IpcmClusterTest {
- protected:
-  static void TearDownTestSuite() { shared_.reset(); }
-  void SetUp() override {
-    if (!shared_) {
-      ASSERT_NO_FATAL_FAILURE(start(shared_));
-    }
-  }
-  Cluster* cluster() override { return shared_.get(); }
-
-  static std::unique_ptr<Cluster> shared_;
-};
-
-std::unique_ptr<Cluster> IpcmTest::shared_;
+class IpcmTest : public SharedCluster<IpcmClusterTest> {};
 
 TEST_F(IpcmTest, ClientOnNodeZeroCallsAServerOnNodeTwoByName) {
   ASSERT_NO_FATAL_FAILURE(expect_calls(0, 2, "echo-2", 20));
@@ -102,13 +55,7 @@ TEST_F(IpcmTest, TenThousandMessagesFromTwoSendersArriveOnceAndInOrder) {
 }
 
 /// Its own cluster: the test kills a node.
-class IpcmFailureTest : public IpcmClusterTest {
- protected:
-  void SetUp() override { ASSERT_NO_FATAL_FAILURE(start(cluster_)); }
-  Cluster* cluster() override { return cluster_.get(); }
-
-  std::unique_ptr<Cluster> cluster_;
-};
+class IpcmFailureTest : public PerTestCluster<IpcmClusterTest> {};
 
 TEST_F(IpcmFailureTest, ACallToAPortOnAKilledNodeFailsWithAReasonInBoundedTime) {
   // The server dies with node 2; nothing waits for its end.

@@ -7,24 +7,19 @@
 #include <array>
 #include <cstring>
 #include <iostream>
-#include <memory>
 #include <random>
 #include <thread>
 
-#include "hostlib/cluster.h"
 #include "hostlib/net_bench.h"
 #include "hostlib/node_address.h"
 #include "hostlib/vde_port.h"
-#include "support/node_fixture.h"
+#include "support/cluster_fixture.h"
 
 namespace atoll_os::host::testing {
 namespace {
 
 using namespace std::chrono_literals;
 
-constexpr unsigned kNodes = 3;
-// One ctl reply; three TCG nodes share two cores.
-constexpr std::chrono::milliseconds kReplyWait = 20s;
 // A short program (ping, info, round trips); mostly ARP and scheduling under load.
 constexpr std::chrono::milliseconds kProgramWait = 60s;
 // 64 MiB takes seconds under TCG; the margin (down to 0.3 MiB/s) is for a loaded host: the
@@ -32,40 +27,9 @@ constexpr std::chrono::milliseconds kProgramWait = 60s;
 constexpr std::chrono::milliseconds kTransferWait = 200s;
 constexpr uint64_t kLargeTransfer = 64ull << 20;
 
-/// Starts a cluster of kNodes, checks after each test that no kernel panicked, and on
-/// failure keeps the run directories and prints every node's report.
-class NetClusterTest : public ::testing::Test {
+/// netbench runs between the nodes of a cluster.
+class NetClusterTest : public ClusterFixture {
  protected:
-  virtual Cluster* cluster() = 0;
-
-  void TearDown() override {
-    Cluster* nodes = cluster();
-    if (nodes == nullptr) return;
-    for (unsigned i = 0; i < nodes->size(); ++i) {
-      nodes->node(i).poll_log();
-      EXPECT_FALSE(nodes->node(i).log().contains(LogPattern::substring("KERNEL PANIC")))
-          << "node " << i << " panicked";
-    }
-    if (!HasFailure()) return;
-    nodes->keep_run_dirs();
-    std::cerr << "\n=== test failed; the cluster's run directories are kept ===\n"
-              << nodes->failure_report(kReportLines) << std::endl;
-  }
-
-  /// Use as ASSERT_NO_FATAL_FAILURE(start(slot)).
-  static void start(std::unique_ptr<Cluster>& slot) {
-    ClusterConfig config;
-    config.name = ::testing::UnitTest::GetInstance()->current_test_suite()->name();
-    config.nodes = kNodes;
-    auto created = Cluster::create(config);
-    ASSERT_TRUE(is_ok(created));
-    slot = created.release_value();
-    ASSERT_TRUE(is_ok(slot->start()));
-    ASSERT_TRUE(is_ok(slot->wait_ready(kNodeWait)));
-  }
-
-  ControlChannel& ctl(unsigned node) { return *cluster()->node(node).control(); }
-
   /// Asserts that `from` pings `to` `count` times with every echo answered.
   void expect_ping(unsigned from, unsigned to, unsigned count = 3) {
     auto done = netbench_ping(ctl(from), address_of(to).ip, count, kProgramWait);
@@ -101,24 +65,11 @@ class NetClusterTest : public ::testing::Test {
 };
 
 /// One cluster for the tests that leave every node running.
-class NetTest : public NetClusterTest {
- protected:
-  static void TearDownTestSuite() { shared_.reset(); }
-  void SetUp() override {
-    if (!shared_) {
-      ASSERT_NO_FATAL_FAILURE(start(shared_));
-    }
-  }
-  Cluster* cluster() override { return shared_.get(); }
-
-  static std::unique_ptr<Cluster> shared_;
-};
-
-std::unique_ptr<Cluster> NetTest::shared_;
+class NetTest : public SharedCluster<NetClusterTest> {};
 
 TEST_F(NetTest, EveryNodePingsEveryOther) {
-  for (unsigned from = 0; from < kNodes; ++from) {
-    for (unsigned to = 0; to < kNodes; ++to) {
+  for (unsigned from = 0; from < kClusterNodes; ++from) {
+    for (unsigned to = 0; to < kClusterNodes; ++to) {
       if (from != to) {
         ASSERT_NO_FATAL_FAILURE(expect_ping(from, to));
       }
@@ -379,13 +330,7 @@ TEST_F(NetTest, MalformedFramesAreDroppedAndNode0KeepsWorking) {
 // --- A receiver that dies -----------------------------------------------------------------
 
 /// Its own cluster: the test kills a node.
-class NetFailureTest : public NetClusterTest {
- protected:
-  void SetUp() override { ASSERT_NO_FATAL_FAILURE(start(cluster_)); }
-  Cluster* cluster() override { return cluster_.get(); }
-
-  std::unique_ptr<Cluster> cluster_;
-};
+class NetFailureTest : public PerTestCluster<NetClusterTest> {};
 
 TEST_F(NetFailureTest, KillingTheReceiverEndsTheSendersStreamWithAReason) {
   constexpr uint16_t kPort = 7200;               // 7100 is ipcm's
@@ -402,7 +347,7 @@ TEST_F(NetFailureTest, KillingTheReceiverEndsTheSendersStreamWithAReason) {
       GuestProgram::start(ctl(0),
                           "netbench tcp-send " + address_of(1).ip + " " + std::to_string(kPort) +
                               " " + std::to_string(kTransferBytes),
-                          kReplyWait);
+                          kClusterReplyWait);
   ASSERT_TRUE(is_ok(sender));
 
   // Kill once the transfer is well under way, as node 1 counts it.
@@ -443,11 +388,8 @@ TEST_F(NetFailureTest, KillingTheReceiverEndsTheSendersStreamWithAReason) {
   // The survivors still talk to each other and to the host.
   ASSERT_NO_FATAL_FAILURE(expect_ping(0, 2));
   ASSERT_NO_FATAL_FAILURE(expect_ping(2, 0));
-  for (unsigned node : {0u, 2u}) {
-    auto stats = ctl(node).command_ok("stats", kReplyWait);
-    ASSERT_TRUE(is_ok(stats)) << "node " << node;
-    EXPECT_TRUE(stats->uint64_at("uptime_ns").has_value()) << stats->to_json();
-  }
+  ASSERT_NO_FATAL_FAILURE(expect_stats(0));
+  ASSERT_NO_FATAL_FAILURE(expect_stats(2));
   // Node 1 is gone: a ping to it goes unanswered rather than hanging.
   auto lost = netbench_ping(ctl(0), address_of(1).ip, 1, kProgramWait);
   ASSERT_TRUE(is_ok(lost));

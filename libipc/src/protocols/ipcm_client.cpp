@@ -2,10 +2,9 @@
 // the waiting for messages, for a busy link and for a name to spread happens here.
 #include "atoll/protocols/ipcm_client.h"
 
-#include "atoll/protocols/names.h"
 #include "atoll/user/clock.h"
-#include "atoll/user/runtime.h"
 #include "atoll/user/syscalls.h"
+#include "server_session.h"
 
 namespace atoll_os::protocols::ipcm {
 namespace {
@@ -36,26 +35,32 @@ Result<NameRequest> name_request(const char* name, PortId port) {
 }  // namespace
 
 Result<Client> find_ipcm(uint64_t timeout_ns) {
-  names::NameRequest name{};
-  set_text(name.name, "ipcm", 4);
-  names::Client names(user::process_start().names);
   const uint64_t deadline = deadline_after(timeout_ns);
-  HandleSet handles;
   for (;;) {
-    Result<Empty> found = names.lookup(name, &handles);
-    if (found.ok()) break;
-    if (found.error() != Error::kNotFound || left_until(deadline) == 0) return Err(found.error());
+    Result<abi::Handle> server = look_up_server("ipcm");
+    if (server.ok()) return open_session<Client>(*server);
+    if (server.error() != Error::kNotFound || left_until(deadline) == 0) {
+      return Err(server.error());
+    }
     (void)user::sleep_ms(kLookupRetryMs);
   }
-  Client anonymous(handles.take(0));
-  handles = HandleSet{};
-  Result<Empty> opened = anonymous.open_session({}, &handles);
-  (void)user::handle_close(anonymous.endpoint());
-  TRY(opened);
-  return Client(handles.take(0));
 }
 
 Result<Port> Port::create(Client& ipcm) {
+  return open(ipcm, 0, 0);
+}
+
+Result<Port> Port::expect(Client& ipcm, PortId id, uint64_t epoch) {
+  return open(ipcm, id, epoch);
+}
+
+Result<void> Port::move_to(uint16_t node) {
+  TRY(ipcm_->port_move(MoveRequest{id_, node, 0}));
+  return user::handle_close(notification_);
+}
+
+// A new port (id 0), or one expected here from another node.
+Result<Port> Port::open(Client& ipcm, PortId id, uint64_t epoch) {
   Port port;
   port.ipcm_ = &ipcm;
   port.notification_ = TRY(user::notification_create());
@@ -68,7 +73,11 @@ Result<Port> Port::create(Client& ipcm) {
   }
   HandleSet handles;
   handles.add(*copy);
-  Result<PortReply> reply = ipcm.port_create({}, &handles);  // moves the copy, even on error
+  // Either call moves the copy, even on error.
+  Result<PortReply> reply = id == 0 ? ipcm.port_create({}, &handles)
+                            : ipcm.port_expect(MoveRequest{id, 0, epoch}, &handles).ok()
+                                ? Result<PortReply>(PortReply{id})
+                                : Result<PortReply>(Err(Error::kAlreadyExists));
   if (!reply.ok()) {
     (void)user::handle_close(port.notification_);
     return Err(reply.error());

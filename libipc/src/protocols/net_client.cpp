@@ -2,10 +2,9 @@
 // and a stream_update call tells net to look.
 #include "atoll/protocols/net_client.h"
 
-#include "atoll/protocols/names.h"
 #include "atoll/user/heap.h"
-#include "atoll/user/runtime.h"
 #include "atoll/user/syscalls.h"
+#include "server_session.h"
 
 namespace atoll_os::protocols::net {
 namespace {
@@ -34,17 +33,7 @@ uint64_t min(uint64_t a, uint64_t b) {
 }  // namespace
 
 Result<Client> find_net_server() {
-  names::NameRequest name{};
-  set_text(name.name, "net", 3);
-  names::Client names(user::process_start().names);
-  HandleSet handles;
-  TRY(names.lookup(name, &handles));
-  Client anonymous(handles.take(0));
-  handles = HandleSet{};
-  Result<Empty> opened = anonymous.open_session({}, &handles);
-  (void)user::handle_close(anonymous.endpoint());
-  TRY(opened);
-  return Client(handles.take(0));
+  return open_session<Client>(TRY(look_up_server("net")));
 }
 
 Result<uint32_t> parse_ipv4(const char* text) {

@@ -12,6 +12,20 @@ namespace atoll_os::host::cli {
 
 namespace {
 
+// Where `bench ipc|net|rpc` writes results.json: --out, or bench/KIND in the build tree.
+std::filesystem::path results_dir(const CliOptions& options, const char* kind) {
+  return options.out.value_or(BuildTree::configured().root() / "bench" / kind);
+}
+
+// The fresh two-node cluster that `bench net` and `bench rpc` measure on; --name or `name`.
+HostResult<ClusterConfig> two_node_cluster(const CliOptions& options, const char* name) {
+  CliOptions cluster_options = options;
+  cluster_options.nodes = 2;
+  ClusterConfig config = HOST_TRY(cluster_config(cluster_options));
+  config.name = options.name.value_or(name);
+  return config;
+}
+
 // `bench ipc`: instruction counts under -icount shift=0, nanoseconds under plain TCG.
 int bench_ipc(const CliOptions& options) {
   NodeConfig config = options.node;
@@ -22,8 +36,7 @@ int bench_ipc(const CliOptions& options) {
   if (!timed) return report(timed.failure());
   IpcBenchResult result{accel_name(config.accel), counted->roundtrip_ticks,
                         counted->null_syscall_ticks, timed->roundtrip_ns};
-  auto dir = options.out.value_or(BuildTree::configured().root() / "bench" / "ipc");
-  auto file = write_ipc_bench(result, dir);
+  auto file = write_ipc_bench(result, results_dir(options, "ipc"));
   if (!file) return report(file.failure());
   printf(
       "ipc (%s): call+reply round trip %lu instructions, %lu ns; null syscall %lu "
@@ -36,15 +49,11 @@ int bench_ipc(const CliOptions& options) {
 
 // `bench net`: a fresh two-node cluster, node 0 -> node 1.
 int bench_net(const CliOptions& options) {
-  CliOptions cluster_options = options;
-  cluster_options.nodes = 2;
-  auto config = cluster_config(cluster_options);
+  auto config = two_node_cluster(options, "bench-net");
   if (!config) return report_usage(config.failure());
-  config->name = options.name.value_or("bench-net");
   auto result = measure_net(*config, NetBenchPlan{}, options.timeout);
   if (!result) return report(result.failure());
-  auto file = write_net_bench(
-      *result, options.out.value_or(BuildTree::configured().root() / "bench" / "net"));
+  auto file = write_net_bench(*result, results_dir(options, "net"));
   if (!file) return report(file.failure());
   printf(
       "net (%s): tcp %.2f MiB/s (median of %zu), udp rtt %.1f us, tcp rtt %.1f us, raw frames "
@@ -57,15 +66,11 @@ int bench_net(const CliOptions& options) {
 
 // `bench rpc`: a fresh two-node cluster; calls on node 0, node 0 -> node 1, and a stream.
 int bench_rpc(const CliOptions& options) {
-  CliOptions cluster_options = options;
-  cluster_options.nodes = 2;
-  auto config = cluster_config(cluster_options);
+  auto config = two_node_cluster(options, "bench-rpc");
   if (!config) return report_usage(config.failure());
-  config->name = options.name.value_or("bench-rpc");
   auto result = measure_rpc(*config, RpcBenchPlan{}, options.timeout);
   if (!result) return report(result.failure());
-  auto file = write_rpc_bench(
-      *result, options.out.value_or(BuildTree::configured().root() / "bench" / "rpc"));
+  auto file = write_rpc_bench(*result, results_dir(options, "rpc"));
   if (!file) return report(file.failure());
   const std::string direct = result->local_direct_rtt_us
                                  ? std::to_string(*result->local_direct_rtt_us) + " us"
@@ -79,16 +84,8 @@ int bench_rpc(const CliOptions& options) {
   return 0;
 }
 
-}  // namespace
-
-int bench(const CliOptions& options) {
-  if (options.positional.size() == 1 && options.positional[0] == "ipc") return bench_ipc(options);
-  if (options.positional.size() == 1 && options.positional[0] == "net") return bench_net(options);
-  if (options.positional.size() == 1 && options.positional[0] == "rpc") return bench_rpc(options);
-  if (options.positional.size() != 1 || options.positional[0] != "boot") {
-    return report(fail(Error::kInvalidArgument,
-                       "usage: atoll-host bench boot|ipc|net|rpc [--runs N] [--out DIR]"));
-  }
+// `bench boot`: --runs boots of one node, timed to the banner and to "boot: complete".
+int bench_boot(const CliOptions& options) {
   NodeConfig config = options.node;
   config.name = options.name.value_or("bench-boot");
   std::vector<BootSample> samples;
@@ -106,6 +103,18 @@ int bench(const CliOptions& options) {
          result.accel.c_str(), options.runs, result.banner_ms, result.boot_complete_ms,
          file->c_str());
   return 0;
+}
+
+}  // namespace
+
+int bench(const CliOptions& options) {
+  const std::string kind = options.positional.size() == 1 ? options.positional[0] : "";
+  if (kind == "boot") return bench_boot(options);
+  if (kind == "ipc") return bench_ipc(options);
+  if (kind == "net") return bench_net(options);
+  if (kind == "rpc") return bench_rpc(options);
+  return report(fail(Error::kInvalidArgument,
+                     "usage: atoll-host bench boot|ipc|net|rpc [--runs N] [--out DIR]"));
 }
 
 }  // namespace atoll_os::host::cli

@@ -1,31 +1,11 @@
 // measure_boot and the boot benchmark's summary and JSON output.
 #include "hostlib/boot_bench.h"
 
-#include <algorithm>
-#include <cstdio>
-#include <fstream>
-
+#include "hostlib/bench_support.h"
 #include "hostlib/kernel_exit.h"
 #include "hostlib/node.h"
 
 namespace atoll_os::host {
-namespace {
-
-// Lines kept in a failed run's message: enough to see where the boot stopped.
-constexpr size_t kReportLines = 40;
-
-std::string ms_text(double ms) {
-  char buf[32];
-  snprintf(buf, sizeof buf, "%.1f", ms);
-  return buf;
-}
-
-Failure with_report(Node& node, const Failure& failure) {
-  node.keep_run_dir();
-  return fail(failure.error, failure.message + "\n" + node.failure_report(kReportLines));
-}
-
-}  // namespace
 
 HostResult<BootSample> measure_boot(const NodeConfig& base, std::chrono::milliseconds timeout) {
   NodeConfig config = base;
@@ -47,13 +27,6 @@ HostResult<BootSample> measure_boot(const NodeConfig& base, std::chrono::millise
   return BootSample{banner->since_launch.count(), complete->since_launch.count()};
 }
 
-double median(std::vector<double> values) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  const size_t mid = values.size() / 2;
-  return values.size() % 2 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
-}
-
 BootBenchResult summarize(const std::string& accel, std::vector<BootSample> samples) {
   std::vector<double> banner, complete;
   for (const BootSample& s : samples) {
@@ -68,17 +41,17 @@ BootBenchResult summarize(const std::string& accel, std::vector<BootSample> samp
 
 std::string boot_bench_json(const BootBenchResult& result) {
   std::string json = "{\n";
-  json += "  \"banner_ms\": " + ms_text(result.banner_ms) + ",\n";
-  json += "  \"boot_complete_ms\": " + ms_text(result.boot_complete_ms) + ",\n";
+  json += "  \"banner_ms\": " + decimal_text(result.banner_ms, 1) + ",\n";
+  json += "  \"boot_complete_ms\": " + decimal_text(result.boot_complete_ms, 1) + ",\n";
   json += "  \"runs\": " + std::to_string(result.samples.size()) + ",\n";
-  json += "  \"accel\": \"" + result.accel + "\",\n";
+  json += "  \"accel\": " + json_string(result.accel) + ",\n";
   json += "  \"statistic\": \"median\",\n";
   json += "  \"samples\": [";
   for (size_t i = 0; i < result.samples.size(); ++i) {
     const BootSample& s = result.samples[i];
     json += i ? ",\n    " : "\n    ";
-    json += "{\"banner_ms\": " + ms_text(s.banner_ms) +
-            ", \"boot_complete_ms\": " + ms_text(s.boot_complete_ms) + "}";
+    json += "{\"banner_ms\": " + decimal_text(s.banner_ms, 1) +
+            ", \"boot_complete_ms\": " + decimal_text(s.boot_complete_ms, 1) + "}";
   }
   json += result.samples.empty() ? "]\n" : "\n  ]\n";
   json += "}\n";
@@ -87,14 +60,7 @@ std::string boot_bench_json(const BootBenchResult& result) {
 
 HostResult<std::filesystem::path> write_boot_bench(const BootBenchResult& result,
                                                    const std::filesystem::path& dir) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) return fail(Error::kAccessDenied, "cannot create " + dir.string() + ": " + ec.message());
-  const std::filesystem::path file = dir / "results.json";
-  std::ofstream out(file, std::ios::trunc);
-  out << boot_bench_json(result);
-  if (!out.flush()) return fail(Error::kAccessDenied, "cannot write " + file.string());
-  return file;
+  return write_results_json(boot_bench_json(result), dir);
 }
 
 }  // namespace atoll_os::host

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "hostlib/bench_support.h"
 #include "hostlib/host_result.h"
 #include "hostlib/node_config.h"
 
@@ -32,9 +33,6 @@ struct BootBenchResult {
 /// boot must also end with the kernel's success status. A failed run keeps its directory
 /// and its failure message says where.
 HostResult<BootSample> measure_boot(const NodeConfig& base, std::chrono::milliseconds timeout);
-
-/// Median of `values` (mean of the middle two for an even count); 0 for none.
-double median(std::vector<double> values);
 
 BootBenchResult summarize(const std::string& accel, std::vector<BootSample> samples);
 

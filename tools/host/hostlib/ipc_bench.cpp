@@ -1,22 +1,15 @@
 // measure_ipc and the IPC benchmark's JSON output.
 #include "hostlib/ipc_bench.h"
 
-#include <fstream>
-
+#include "hostlib/bench_support.h"
 #include "hostlib/kernel_exit.h"
 #include "hostlib/node.h"
 
 namespace atoll_os::host {
 namespace {
 
-constexpr size_t kReportLines = 40;
 constexpr const char* kResultPattern =
     "ipcbench: null_syscall_ticks=([0-9]+) roundtrip_ticks=([0-9]+) roundtrip_ns=([0-9]+)";
-
-Failure with_report(Node& node, const Failure& failure) {
-  node.keep_run_dir();
-  return fail(failure.error, failure.message + "\n" + node.failure_report(kReportLines));
-}
 
 }  // namespace
 
@@ -46,20 +39,12 @@ std::string ipc_bench_json(const IpcBenchResult& r) {
   return "{\n  \"roundtrip_instructions\": " + std::to_string(r.roundtrip_instructions) +
          ",\n  \"roundtrip_ns\": " + std::to_string(r.roundtrip_ns) +
          ",\n  \"null_syscall_instructions\": " + std::to_string(r.null_syscall_instructions) +
-         ",\n  \"accel\": \"" + r.accel + "\",\n  \"statistic\": \"median\"\n}\n";
+         ",\n  \"accel\": " + json_string(r.accel) + ",\n  \"statistic\": \"median\"\n}\n";
 }
 
 HostResult<std::filesystem::path> write_ipc_bench(const IpcBenchResult& result,
                                                   const std::filesystem::path& dir) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec)
-    return fail(Error::kInvalidArgument, "cannot create " + dir.string() + ": " + ec.message());
-  std::filesystem::path file = dir / "results.json";
-  std::ofstream out(file);
-  out << ipc_bench_json(result);
-  if (!out) return fail(Error::kInvalidArgument, "cannot write " + file.string());
-  return file;
+  return write_results_json(ipc_bench_json(result), dir);
 }
 
 }  // namespace atoll_os::host

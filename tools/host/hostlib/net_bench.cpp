@@ -2,10 +2,9 @@
 #include "hostlib/net_bench.h"
 
 #include <cstdio>
-#include <fstream>
 #include <thread>
 
-#include "hostlib/boot_bench.h"
+#include "hostlib/bench_support.h"
 #include "hostlib/node_address.h"
 
 namespace atoll_os::host {
@@ -13,57 +12,10 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Lines of each node's logs in a failed benchmark's message.
-constexpr size_t kReportLines = 40;
-// Replies to `run` and `kill`: ctl answers in milliseconds, TCG nodes share the cores.
-constexpr std::chrono::milliseconds kReplyWait = std::chrono::seconds(20);
 // How often raw_frames asks the receiver for its count while frames may still arrive.
 constexpr std::chrono::milliseconds kRawSettleInterval = std::chrono::milliseconds(500);
 
-std::chrono::milliseconds until(Clock::time_point deadline) {
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-  return std::max(left, std::chrono::milliseconds(0));
-}
-
-std::string decimal_text(double value, int digits) {
-  char buf[48];
-  snprintf(buf, sizeof buf, "%.*f", digits, value);
-  return buf;
-}
-
-// The result line of a program already running, once it has exited.
-HostResult<KeyValueLine> finish(GuestProgram& program, std::string_view prefix,
-                                std::chrono::milliseconds timeout) {
-  HostResult<ProgramExit> exit = program.wait_exit(timeout);
-  if (!exit) {
-    (void)program.kill(kReplyWait);
-    return exit.failure();
-  }
-  return result_line(ProgramRun{program.command_line(), program.pid(), program.lines(), *exit},
-                     prefix);
-}
-
 }  // namespace
-
-HostResult<KeyValueLine> result_line(const ProgramRun& run, std::string_view prefix) {
-  const auto named = [&] {
-    return "'" + run.command_line + "' (pid " + std::to_string(run.pid) + ")";
-  };
-  const auto quoted = [&] {
-    std::string text;
-    for (const std::string& line : run.lines) text += "\n  | " + line;
-    return text;
-  };
-  if (!run.exit.succeeded()) {
-    return fail(Error::kBadFormat, named() + " " + run.exit.state + " with " +
-                                       std::to_string(run.exit.code) + quoted());
-  }
-  for (auto line = run.lines.rbegin(); line != run.lines.rend(); ++line) {
-    if (line->rfind(prefix, 0) == 0) return KeyValueLine::parse(*line);
-  }
-  return fail(Error::kBadFormat,
-              named() + " printed no line starting '" + std::string(prefix) + "'" + quoted());
-}
 
 HostResult<KeyValueLine> netbench_info(ControlChannel& ctl, std::chrono::milliseconds timeout) {
   ProgramRun run = HOST_TRY(run_program(ctl, "netbench info", timeout));
@@ -84,11 +36,8 @@ HostResult<GuestProgram> start_tcp_listener(ControlChannel& ctl, uint16_t port, 
   const std::string mode = echo ? "tcp-echo " : "tcp-sink ";
   GuestProgram program =
       HOST_TRY(GuestProgram::start(ctl, "netbench " + mode + std::to_string(port), timeout));
-  const std::string listening = "netbench: tcp listening port=" + std::to_string(port);
-  if (auto line = program.wait_for_line(LogPattern::substring(listening), timeout); !line) {
-    (void)program.kill(kReplyWait);
-    return line.failure();
-  }
+  HOST_TRY(
+      wait_until_ready(program, "netbench: tcp listening port=" + std::to_string(port), timeout));
   return program;
 }
 
@@ -100,15 +49,16 @@ HostResult<TcpTransfer> tcp_transfer(Cluster& cluster, unsigned from, unsigned t
   const std::string command = "netbench tcp-send " + address_of(to).ip + " " +
                               std::to_string(port) + " " + std::to_string(bytes);
   HostResult<GuestProgram> sender =
-      GuestProgram::start(*cluster.node(from).control(), command, kReplyWait);
+      GuestProgram::start(*cluster.node(from).control(), command, kBenchReplyWait);
   if (!sender) {
-    (void)sink.kill(kReplyWait);
+    (void)sink.kill(kBenchReplyWait);
     return sender.failure();
   }
-  HostResult<KeyValueLine> sent = finish(*sender, "netbench: tcp-send ", until(deadline));
+  HostResult<KeyValueLine> sent =
+      result_line_at_exit(*sender, "netbench: tcp-send ", time_left(deadline));
   // The sink ends when the sender closes; after a failed sender it may wait for nothing.
-  HostResult<KeyValueLine> received =
-      finish(sink, "netbench: tcp-sink ", sent ? until(deadline) : std::chrono::seconds(5));
+  HostResult<KeyValueLine> received = result_line_at_exit(
+      sink, "netbench: tcp-sink ", sent ? time_left(deadline) : std::chrono::seconds(5));
   if (!sent) return sent.failure();
   if (!received) return received.failure();
   return TcpTransfer{received.release_value(), sent.release_value()};
@@ -120,18 +70,14 @@ HostResult<KeyValueLine> udp_round_trips(Cluster& cluster, unsigned from, unsign
   const auto deadline = Clock::now() + timeout;
   GuestProgram echo = HOST_TRY(GuestProgram::start(
       *cluster.node(to).control(),
-      "netbench udp-echo " + std::to_string(port) + " " + std::to_string(count), kReplyWait));
-  if (auto line =
-          echo.wait_for_line(LogPattern::substring("netbench: udp-echo listening"), timeout);
-      !line) {
-    (void)echo.kill(kReplyWait);
-    return line.failure();
-  }
+      "netbench udp-echo " + std::to_string(port) + " " + std::to_string(count), kBenchReplyWait));
+  HOST_TRY(wait_until_ready(echo, "netbench: udp-echo listening", timeout));
   const std::string command = "netbench udp-rtt " + address_of(to).ip + " " + std::to_string(port) +
                               " " + std::to_string(count);
-  HostResult<ProgramRun> run = run_program(*cluster.node(from).control(), command, until(deadline));
+  HostResult<ProgramRun> run =
+      run_program(*cluster.node(from).control(), command, time_left(deadline));
   // The echo ends by itself after `count` datagrams; one lost on the way there keeps it.
-  if (!echo.wait_exit(std::chrono::seconds(2))) (void)echo.kill(kReplyWait);
+  if (!echo.wait_exit(std::chrono::seconds(2))) (void)echo.kill(kBenchReplyWait);
   if (!run) return run.failure();
   return result_line(*run, "netbench: udp-rtt ");
 }
@@ -144,10 +90,11 @@ HostResult<KeyValueLine> tcp_round_trips(Cluster& cluster, unsigned from, unsign
       HOST_TRY(start_tcp_listener(*cluster.node(to).control(), port, true, timeout));
   const std::string command = "netbench tcp-rtt " + address_of(to).ip + " " + std::to_string(port) +
                               " " + std::to_string(count);
-  HostResult<ProgramRun> run = run_program(*cluster.node(from).control(), command, until(deadline));
+  HostResult<ProgramRun> run =
+      run_program(*cluster.node(from).control(), command, time_left(deadline));
   // tcp-echo ends when tcp-rtt closes the connection.
-  if (!echo.wait_exit(run ? until(deadline) : std::chrono::seconds(2))) {
-    (void)echo.kill(kReplyWait);
+  if (!echo.wait_exit(run ? time_left(deadline) : std::chrono::seconds(2))) {
+    (void)echo.kill(kBenchReplyWait);
   }
   if (!run) return run.failure();
   return result_line(*run, "netbench: tcp-rtt ");
@@ -166,7 +113,7 @@ HostResult<RawFrames> raw_frames(Cluster& cluster, unsigned from, unsigned to, u
   // Frames may still be on their way: wait until two readings agree.
   uint64_t previous = UINT64_MAX;
   for (;;) {
-    KeyValueLine info = HOST_TRY(netbench_info(receiver, until(deadline)));
+    KeyValueLine info = HOST_TRY(netbench_info(receiver, time_left(deadline)));
     frames.received = HOST_TRY(info.unsigned_at("raw_rx_frames"));
     frames.received_bytes = HOST_TRY(info.unsigned_at("raw_rx_bytes"));
     frames.span_ns = HOST_TRY(info.unsigned_at("raw_rx_ns"));
@@ -186,8 +133,6 @@ namespace {
 
 HostResult<NetBenchResult> measure_on(Cluster& cluster, const NetBenchPlan& plan,
                                       std::chrono::milliseconds timeout) {
-  HOST_TRY(cluster.start());
-  HOST_TRY(cluster.wait_ready(timeout));
   NetBenchResult result;
   // Fills both nodes' ARP caches, so that no measurement waits for a resolution.
   KeyValueLine ping =
@@ -223,15 +168,9 @@ HostResult<NetBenchResult> measure_on(Cluster& cluster, const NetBenchPlan& plan
 HostResult<NetBenchResult> measure_net(ClusterConfig config, const NetBenchPlan& plan,
                                        std::chrono::milliseconds timeout) {
   config.nodes = 2;
-  std::unique_ptr<Cluster> cluster = HOST_TRY(Cluster::create(std::move(config)));
-  HostResult<NetBenchResult> result = measure_on(*cluster, plan, timeout);
-  if (!result) {
-    cluster->keep_run_dirs();
-    return fail(result.error(),
-                result.failure().message + "\n" + cluster->failure_report(kReportLines));
-  }
-  result->accel = accel_name(cluster->config().accel);
-  return result;
+  return measure_on_cluster<NetBenchResult>(std::move(config), timeout, [&](Cluster& cluster) {
+    return measure_on(cluster, plan, timeout);
+  });
 }
 
 std::string net_bench_json(const NetBenchResult& r) {
@@ -244,7 +183,7 @@ std::string net_bench_json(const NetBenchResult& r) {
   json += "  \"raw_frames_mib_per_s\": " + decimal_text(r.raw_frames_mib_per_s, 2) + ",\n";
   json += "  \"udp_rtt_us\": " + decimal_text(r.udp_rtt_us, 1) + ",\n";
   json += "  \"tcp_rtt_us\": " + decimal_text(r.tcp_rtt_us, 1) + ",\n";
-  json += "  \"accel\": \"" + r.accel + "\",\n";
+  json += "  \"accel\": " + json_string(r.accel) + ",\n";
   json += "  \"statistic\": \"median\",\n";
   json += "  \"tcp_runs\": [" + runs + "],\n";
   json += "  \"udp_rtt_samples\": " + std::to_string(r.udp_rtt_samples) + ",\n";
@@ -257,14 +196,7 @@ std::string net_bench_json(const NetBenchResult& r) {
 
 HostResult<std::filesystem::path> write_net_bench(const NetBenchResult& result,
                                                   const std::filesystem::path& dir) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) return fail(Error::kAccessDenied, "cannot create " + dir.string() + ": " + ec.message());
-  const std::filesystem::path file = dir / "results.json";
-  std::ofstream out(file, std::ios::trunc);
-  out << net_bench_json(result);
-  if (!out.flush()) return fail(Error::kAccessDenied, "cannot write " + file.string());
-  return file;
+  return write_results_json(net_bench_json(result), dir);
 }
 
 }  // namespace atoll_os::host

@@ -8,16 +8,13 @@
 #include <string>
 #include <vector>
 
+#include "hostlib/bench_support.h"
 #include "hostlib/cluster.h"
 #include "hostlib/cluster_config.h"
 #include "hostlib/guest_program.h"
 #include "hostlib/host_result.h"
 
 namespace atoll_os::host {
-
-/// The result line of a program that exited with 0: its last line starting with `prefix`.
-/// kBadFormat if it ended otherwise or printed no such line; the message quotes its output.
-HostResult<KeyValueLine> result_line(const ProgramRun& run, std::string_view prefix);
 
 /// `netbench info` on one node: node, ip, rx_frames, tx_frames, rx_dropped, tx_dropped,
 /// raw_rx_frames, raw_rx_bytes, raw_rx_ns, interrupts.

@@ -1,56 +1,16 @@
 // The rpcbench runs between cluster nodes, measure_rpc and the RPC benchmark's JSON.
 #include "hostlib/rpc_bench.h"
 
-#include <cstdio>
-#include <fstream>
-
-#include "hostlib/boot_bench.h"
-#include "hostlib/net_bench.h"
+#include "hostlib/bench_support.h"
 
 namespace atoll_os::host {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Lines of each node's logs in a failed benchmark's message.
-constexpr size_t kReportLines = 40;
-// Replies to `run` and `kill`: ctl answers in milliseconds, TCG nodes share the cores.
-constexpr std::chrono::milliseconds kReplyWait = std::chrono::seconds(20);
 constexpr const char* kDirectPathNote =
     "local_direct_rtt_us is null: the direct local path (a sender holding the receiver's "
     "kernel endpoint) is not built yet, so every local call goes through ipcm";
-
-std::chrono::milliseconds until(Clock::time_point deadline) {
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-  return std::max(left, std::chrono::milliseconds(0));
-}
-
-std::string decimal_text(double value, int digits) {
-  char buf[48];
-  snprintf(buf, sizeof buf, "%.*f", digits, value);
-  return buf;
-}
-
-std::string json_string(const std::string& text) {
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
-
-// The result line of a program already running, once it has exited; killed if it does not.
-HostResult<KeyValueLine> finish(GuestProgram& program, std::string_view prefix,
-                                std::chrono::milliseconds timeout) {
-  HostResult<ProgramExit> exit = program.wait_exit(timeout);
-  if (!exit) {
-    (void)program.kill(kReplyWait);
-    return exit.failure();
-  }
-  return result_line(ProgramRun{program.command_line(), program.pid(), program.lines(), *exit},
-                     prefix);
-}
 
 HostResult<KeyValueLine> run_calls(ControlChannel& ctl, const std::string& name, unsigned count,
                                    std::chrono::milliseconds timeout) {
@@ -63,12 +23,8 @@ HostResult<KeyValueLine> run_calls(ControlChannel& ctl, const std::string& name,
 
 HostResult<GuestProgram> start_rpc_server(ControlChannel& ctl, const std::string& args,
                                           std::chrono::milliseconds timeout) {
-  GuestProgram program = HOST_TRY(GuestProgram::start(ctl, "rpcbench " + args, kReplyWait));
-  if (auto line = program.wait_for_line(LogPattern::substring("rpcbench: serving name="), timeout);
-      !line) {
-    (void)program.kill(kReplyWait);
-    return line.failure();
-  }
+  GuestProgram program = HOST_TRY(GuestProgram::start(ctl, "rpcbench " + args, kBenchReplyWait));
+  HOST_TRY(wait_until_ready(program, "rpcbench: serving name=", timeout));
   return program;
 }
 
@@ -81,11 +37,11 @@ HostResult<KeyValueLine> rpc_round_trips(Cluster& cluster, unsigned client, unsi
                                 "serve " + name + " " + std::to_string(count + warmup), timeout));
   ControlChannel& ctl = *cluster.node(client).control();
   HostResult<KeyValueLine> calls = warmup == 0 ? HostResult<KeyValueLine>(KeyValueLine{})
-                                               : run_calls(ctl, name, warmup, until(deadline));
-  if (calls) calls = run_calls(ctl, name, count, until(deadline));
+                                               : run_calls(ctl, name, warmup, time_left(deadline));
+  if (calls) calls = run_calls(ctl, name, count, time_left(deadline));
   // The server ends by itself after its last answer; a failed caller leaves it waiting.
-  HostResult<KeyValueLine> served =
-      finish(serve, "rpcbench: serve ", calls ? until(deadline) : std::chrono::seconds(2));
+  HostResult<KeyValueLine> served = result_line_at_exit(
+      serve, "rpcbench: serve ", calls ? time_left(deadline) : std::chrono::seconds(2));
   if (!calls) return calls.failure();
   if (!served) return served.failure();
   return calls;
@@ -104,10 +60,10 @@ HostResult<RpcStream> rpc_stream(Cluster& cluster, const std::vector<unsigned>& 
     const std::string command =
         "rpcbench blast " + name + " " + std::to_string(i) + " " + std::to_string(count);
     HostResult<GuestProgram> blast =
-        GuestProgram::start(*cluster.node(senders[i]).control(), command, kReplyWait);
+        GuestProgram::start(*cluster.node(senders[i]).control(), command, kBenchReplyWait);
     if (!blast) {
-      for (GuestProgram& started : blasts) (void)started.kill(kReplyWait);
-      (void)sink.kill(kReplyWait);
+      for (GuestProgram& started : blasts) (void)started.kill(kBenchReplyWait);
+      (void)sink.kill(kBenchReplyWait);
       return blast.failure();
     }
     blasts.push_back(blast.release_value());
@@ -115,7 +71,8 @@ HostResult<RpcStream> rpc_stream(Cluster& cluster, const std::vector<unsigned>& 
   RpcStream stream;
   std::optional<Failure> failed;
   for (GuestProgram& blast : blasts) {
-    HostResult<KeyValueLine> sent = finish(blast, "rpcbench: blast ", until(deadline));
+    HostResult<KeyValueLine> sent =
+        result_line_at_exit(blast, "rpcbench: blast ", time_left(deadline));
     if (sent) {
       stream.blasts.push_back(sent.release_value());
     } else if (!failed) {
@@ -123,8 +80,8 @@ HostResult<RpcStream> rpc_stream(Cluster& cluster, const std::vector<unsigned>& 
     }
   }
   // The sink ends once everything arrived, or after 20 s without a message.
-  HostResult<KeyValueLine> received =
-      finish(sink, "rpcbench: sink ", failed ? std::chrono::seconds(25) : until(deadline));
+  HostResult<KeyValueLine> received = result_line_at_exit(
+      sink, "rpcbench: sink ", failed ? std::chrono::seconds(25) : time_left(deadline));
   if (failed) return *failed;
   if (!received) return received.failure();
   stream.sink = received.release_value();
@@ -148,8 +105,6 @@ namespace {
 
 HostResult<RpcBenchResult> measure_on(Cluster& cluster, const RpcBenchPlan& plan,
                                       std::chrono::milliseconds timeout) {
-  HOST_TRY(cluster.start());
-  HOST_TRY(cluster.wait_ready(timeout));
   RpcBenchResult result;
   KeyValueLine local = HOST_TRY(
       rpc_round_trips(cluster, 0, 0, "bench-local", plan.rtt_samples, plan.warmup_calls, timeout));
@@ -172,15 +127,9 @@ HostResult<RpcBenchResult> measure_on(Cluster& cluster, const RpcBenchPlan& plan
 HostResult<RpcBenchResult> measure_rpc(ClusterConfig config, const RpcBenchPlan& plan,
                                        std::chrono::milliseconds timeout) {
   config.nodes = 2;
-  std::unique_ptr<Cluster> cluster = HOST_TRY(Cluster::create(std::move(config)));
-  HostResult<RpcBenchResult> result = measure_on(*cluster, plan, timeout);
-  if (!result) {
-    cluster->keep_run_dirs();
-    return fail(result.error(),
-                result.failure().message + "\n" + cluster->failure_report(kReportLines));
-  }
-  result->accel = accel_name(cluster->config().accel);
-  return result;
+  return measure_on_cluster<RpcBenchResult>(std::move(config), timeout, [&](Cluster& cluster) {
+    return measure_on(cluster, plan, timeout);
+  });
 }
 
 std::string rpc_bench_json(const RpcBenchResult& r) {
@@ -202,14 +151,7 @@ std::string rpc_bench_json(const RpcBenchResult& r) {
 
 HostResult<std::filesystem::path> write_rpc_bench(const RpcBenchResult& result,
                                                   const std::filesystem::path& dir) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) return fail(Error::kAccessDenied, "cannot create " + dir.string() + ": " + ec.message());
-  const std::filesystem::path file = dir / "results.json";
-  std::ofstream out(file, std::ios::trunc);
-  out << rpc_bench_json(result);
-  if (!out.flush()) return fail(Error::kAccessDenied, "cannot write " + file.string());
-  return file;
+  return write_results_json(rpc_bench_json(result), dir);
 }
 
 }  // namespace atoll_os::host

@@ -59,6 +59,13 @@ struct NameRequest {
 };
 static_assert(sizeof(NameRequest) == 40);
 
+struct MoveRequest {
+  uint64_t port;
+  uint64_t node;   // port_move: where to
+  uint64_t epoch;  // port_expect: the epoch the port will have here (one more than now)
+};
+static_assert(sizeof(MoveRequest) == 24);
+
 struct StatsReply {
   uint64_t node;
   uint64_t peers_connected;

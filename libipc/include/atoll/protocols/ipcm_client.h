@@ -34,6 +34,12 @@ Result<Client> find_ipcm(uint64_t timeout_ns = kFindIpcmWaitNs);
 class Port {
  public:
   static Result<Port> create(Client& ipcm);
+  /// Takes part in moving port `id` here: the port is this program's once its old node
+  /// moves it (receive() answers nothing until then); `epoch` is one more than the port's
+  /// moves so far. kAlreadyExists if ipcm refuses (see ipcm.last_reason()).
+  static Result<Port> expect(Client& ipcm, PortId id, uint64_t epoch);
+  /// Moves this port to `node`, where a program expects it; the Port is done with here.
+  Result<void> move_to(uint16_t node);
 
   PortId id() const { return id_; }
   /// The oldest message queued here, waiting up to timeout_ns (abi::kForever) for one;
@@ -43,6 +49,8 @@ class Port {
   Result<void> close();
 
  private:
+  static Result<Port> open(Client& ipcm, PortId id, uint64_t epoch);
+
   Client* ipcm_ = nullptr;
   PortId id_ = 0;
   abi::Handle notification_ = abi::kNoHandle;
