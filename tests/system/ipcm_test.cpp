@@ -54,6 +54,49 @@ TEST_F(IpcmTest, TenThousandMessagesFromTwoSendersArriveOnceAndInOrder) {
   EXPECT_TRUE(is_ok(check_sink(stream->sink, 2 * kPerSender)));
 }
 
+// A sink on node 1 takes the first 1,500 of 6,000 messages from two senders on node 0, then
+// moves its port to node 2, where `adopt` takes the rest: each sender must continue at
+// exactly the next number there, nothing duplicated, nothing out of order, nothing lost.
+TEST_F(IpcmTest, APortMovedWhileTwoSendersSendLosesAndDuplicatesNothing) {
+  constexpr uint64_t kPerSender = 3000;
+  constexpr uint64_t kBeforeMove = 1500;
+  auto sink = GuestProgram::start(ctl(1), "rpcbench movesink moving 2 3000 1500 2", kProgramWait);
+  ASSERT_TRUE(is_ok(sink));
+  auto serving = sink->wait_for_line(LogPattern::regex("port=([0-9]+:[0-9]+)"), kProgramWait);
+  ASSERT_TRUE(is_ok(serving)) << sink->describe();
+  const std::string port = KeyValueLine::parse(*serving).text("port").value();
+  auto adopt = GuestProgram::start(ctl(2), "rpcbench adopt " + port + " 2 3000", kProgramWait);
+  ASSERT_TRUE(is_ok(adopt));
+  ASSERT_TRUE(is_ok(adopt->wait_for_line(LogPattern::regex("expecting"), kProgramWait)))
+      << adopt->describe();
+  auto blast0 = GuestProgram::start(ctl(0), "rpcbench blast moving 0 3000", kProgramWait);
+  ASSERT_TRUE(is_ok(blast0));
+  auto blast1 = GuestProgram::start(ctl(0), "rpcbench blast moving 1 3000", kProgramWait);
+  ASSERT_TRUE(is_ok(blast1));
+
+  auto moved = result_line_at_exit(*sink, "rpcbench: moved ", kStreamWait);
+  ASSERT_TRUE(is_ok(moved)) << sink->describe();
+  auto adopted = result_line_at_exit(*adopt, "rpcbench: adopted ", kStreamWait);
+  ASSERT_TRUE(is_ok(adopted)) << adopt->describe();
+  for (GuestProgram* blast : {&*blast0, &*blast1}) {
+    EXPECT_TRUE(is_ok(blast->wait_exit(kStreamWait))) << blast->describe();
+  }
+  std::cerr << moved->line() << "\n" << adopted->line() << std::endl;
+  EXPECT_EQ(moved->unsigned_at("received").value(), kBeforeMove) << moved->line();
+  EXPECT_EQ(moved->unsigned_at("duplicates").value(), 0u) << moved->line();
+  EXPECT_EQ(moved->unsigned_at("out_of_order").value(), 0u) << moved->line();
+  EXPECT_EQ(adopted->unsigned_at("complete").value(), 1u) << adopted->line();
+  EXPECT_EQ(adopted->unsigned_at("duplicates").value(), 0u) << adopted->line();
+  EXPECT_EQ(adopted->unsigned_at("out_of_order").value(), 0u) << adopted->line();
+  EXPECT_EQ(moved->unsigned_at("received").value() + adopted->unsigned_at("received").value(),
+            2 * kPerSender);
+  for (const char* sender : {"0", "1"}) {
+    EXPECT_EQ(adopted->unsigned_at(std::string("first") + sender).value(),
+              moved->unsigned_at(std::string("high") + sender).value() + 1)
+        << "sender " << sender << " did not continue at the next number after the move";
+  }
+}
+
 /// Its own cluster: the test kills a node.
 class IpcmFailureTest : public PerTestCluster<IpcmClusterTest> {};
 
