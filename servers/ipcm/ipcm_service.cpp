@@ -53,10 +53,16 @@ void drain(IpcmState& state, const LocalPort& local) {
 // A moving port's queue, taken out under the lock and sent after it (one IPC thread).
 PortMessage g_moving[kPortQueueMax];
 
-// The queue first, then this node's flush, then the news: on the stream to `to`, in that
-// order; every other node learns of the move and flushes its old path through here.
+// On the stream to `to`, in this order: the news (so that `to` installs the port at once and
+// its owner can drain it: a port still on its way takes nothing out), the queue, this node's
+// flush. Then every other node learns of the move and flushes its old path through here.
 void send_moved_queue(IpcmState& state, PortId port, uint16_t to,
                       std::span<const PortMessage> queue, Location location) {
+  wire::Frame moved{};
+  moved.header.kind = wire::Kind::kPortMoved;
+  moved.port_moved = {port, to, location.epoch};
+  wire::Frame first = moved;
+  (void)send_patiently(state, to, first);
   for (const PortMessage& m : queue) {
     wire::Frame frame{};
     frame.header.kind = wire::Kind::kData;
@@ -68,11 +74,8 @@ void send_moved_queue(IpcmState& state, PortId port, uint16_t to,
   flush.header.kind = wire::Kind::kPortFlush;
   flush.port_flush = {port, state.node, location.epoch};
   (void)send_patiently(state, to, flush);
-  wire::Frame moved{};
-  moved.header.kind = wire::Kind::kPortMoved;
-  moved.port_moved = {port, to, location.epoch};
   for (uint16_t node = 0; node < state.nodes; ++node) {
-    if (node == state.node) continue;
+    if (node == state.node || node == to) continue;
     wire::Frame copy = moved;
     (void)send_patiently(state, node, copy);
   }
