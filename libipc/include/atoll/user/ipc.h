@@ -35,11 +35,15 @@ enum class Disposition {
 /// died) is not an error of the server: the loop goes on receiving.
 template <typename Handler>
 Result<void> serve(Handle endpoint, Handler&& handler) {
-  abi::Message message;
+  // The header a receive starts from names its grant window: none here (the kernel refuses
+  // a misaligned one, so what the stack happened to hold must not reach it).
+  abi::Message message{};
   TRY(ipc_recv(endpoint, message, kForever));
   for (;;) {
-    if (handler(message) == Disposition::kReply &&
-        ipc_reply_recv(endpoint, message, kForever).ok()) {
+    Disposition disposition = handler(message);
+    message.header.grant_address = 0;
+    message.header.grant_length = 0;
+    if (disposition == Disposition::kReply && ipc_reply_recv(endpoint, message, kForever).ok()) {
       continue;
     }
     TRY(ipc_recv(endpoint, message, kForever));
