@@ -2,6 +2,8 @@
 // before anything goes to a peer (peers.h: write_lock before lock, never after).
 #include "ipcm_service.h"
 
+#include "../lib/sessions.h"
+
 #include "atoll/user/syscalls.h"
 #include "peers.h"
 
@@ -11,13 +13,6 @@ namespace {
 using protocols::Empty;
 using user::LockGuard;
 namespace wire_ipcm = protocols::ipcm;
-
-Result<void> require_session(protocols::Call& call) {
-  if (call.badge == 0) {
-    return call.fail(Error::kAccessDenied, "open a session (open_session) and call through it");
-  }
-  return success();
-}
 
 Result<wire::Name> name_of(const wire_ipcm::NameRequest& r, protocols::Call& call) {
   size_t length = 0;
@@ -85,12 +80,7 @@ void send_moved_queue(IpcmState& state, PortId port, uint16_t to,
 
 Result<Empty> IpcmService::open_session(const Empty&, Call& call) {
   LockGuard guard(state_.lock);
-  uint64_t badge = ++state_.sessions;
-  Result<abi::Handle> session =
-      user::handle_duplicate(state_.endpoint, abi::kRightWrite | abi::kRightTransfer, badge);
-  if (!session.ok()) return call.fail(session.error(), "ipcm has no handle left for a session");
-  call.reply.add(*session);
-  return Empty{};
+  return servers::open_session(state_.endpoint, &state_.sessions, call);
 }
 
 Result<wire_ipcm::PortReply> IpcmService::port_create(const Empty&, Call& call) {

@@ -39,7 +39,6 @@ struct NameBinding {
 struct Peer {
   explicit Peer(uint64_t incarnation) : link(incarnation) {}
   protocols::net::Stream* stream = nullptr;  // nullptr while not connected
-  uint64_t connection = 0;                   // counts connections, to retire old readers
   PeerLink link;
   uint64_t last_heard_ns = 0;
   uint64_t acked_through = 0;  // the delivered_through last sent to the peer
@@ -85,7 +84,6 @@ struct IpcmState {
   LocalPort local[kPortsMax];
   NameBinding names[kNamesMax];
   Peer* peers[kNodesMax] = {};
-  Peer* peers_by_reader = nullptr;  // the peer whose reader holds the lock (for its outbox)
   protocols::net::Client net;
   bool has_network = false;
   abi::Handle endpoint = abi::kNoHandle;

@@ -6,6 +6,8 @@
 // ip=A.B.C.D/P (node n of the cluster is at the address of node 0 plus n) and nodes=N.
 // Without them ipcm serves this node alone.
 #include "../lib/serve.h"
+#include "../lib/sessions.h"
+#include "../lib/start_arguments.h"
 #include "atoll/protocols/names.h"
 #include "atoll/user/clock.h"
 #include "atoll/user/ipc.h"
@@ -19,25 +21,16 @@
 namespace atoll_os::servers::ipcm {
 namespace {
 
-// The value of `key=` among the arguments, or nullptr.
-const char* argument(int argc, char** argv, const char* key) {
-  size_t n = __builtin_strlen(key);
-  for (int i = 1; i < argc; ++i) {
-    if (__builtin_strncmp(argv[i], key, n) == 0 && argv[i][n] == '=') return argv[i] + n + 1;
-  }
-  return nullptr;
-}
-
 // ip=A.B.C.D/P and nodes=N: where the other nodes are. False if either is absent or bad.
 bool read_cluster(IpcmState& state, int argc, char** argv) {
-  const char* ip = argument(argc, argv, "ip");
-  const char* nodes = argument(argc, argv, "nodes");
-  if (ip == nullptr || nodes == nullptr) return false;
+  std::string_view ip = argument_value(argc, argv, "ip");
+  std::string_view nodes = argument_value(argc, argv, "nodes");
+  if (ip.empty() || nodes.empty()) return false;
   char address[16] = {};
   size_t i = 0;
-  while (ip[i] != '\0' && ip[i] != '/' && i + 1 < sizeof(address)) address[i] = ip[i], ++i;
+  while (i < ip.size() && ip[i] != '/' && i + 1 < sizeof(address)) address[i] = ip[i], ++i;
   Result<uint32_t> own = protocols::net::parse_ipv4(address);
-  Result<uint64_t> count = user::parse_unsigned(nodes);
+  Result<uint64_t> count = user::parse_unsigned(nodes.data());  // argv words end with NUL
   if (!own.ok() || !count.ok() || *count == 0 || *count > kNodesMax || state.node >= *count) {
     user::print("ipcm: ignoring a bad ip= or nodes= (node %u)\n", state.node);
     return false;
@@ -62,20 +55,6 @@ void connect_net(IpcmState& state) {
   user::print("ipcm: no net server: serving this node alone\n");
 }
 
-abi::Handle register_service() {
-  abi::Handle endpoint = user::endpoint_create().value_or(abi::kNoHandle);
-  if (endpoint == abi::kNoHandle) user::fatal("ipcm: no endpoint");
-  protocols::HandleSet handles;
-  handles.add(user::handle_duplicate(endpoint,
-                                     abi::kRightWrite | abi::kRightDuplicate | abi::kRightTransfer)
-                  .value_or(abi::kNoHandle));
-  protocols::names::NameRequest name{};
-  protocols::set_text(name.name, "ipcm", 4);
-  protocols::names::Client names(user::process_start().names);
-  if (!names.register_name(name, &handles).ok()) user::fatal("ipcm: cannot register 'ipcm'");
-  return endpoint;
-}
-
 }  // namespace
 }  // namespace atoll_os::servers::ipcm
 
@@ -87,7 +66,7 @@ int main(int argc, char** argv) {
   static IpcmState state(node, user::read_tsc() | 1);
   bool clustered = read_cluster(state, argc, argv);
   if (clustered) connect_net(state);
-  state.endpoint = register_service();
+  state.endpoint = servers::register_service_endpoint("ipcm");
   if (!start_peer_threads(state).ok()) user::fatal("ipcm: cannot start the peer threads");
   user::print("ipcm: node %u of %u serving%s\n", state.node, state.nodes,
               state.has_network ? "" : " this node alone");

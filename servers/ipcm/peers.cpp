@@ -76,6 +76,11 @@ void declare_gone(IpcmState& state, uint16_t node) {
   user::print("ipcm: node %u is gone\n", node);
 }
 
+// The peer whose reader is handling `frame`: the one that sent it.
+Peer& reader_of(IpcmState& state, const wire::Frame& frame) {
+  return *state.peers[frame.header.sender_node];
+}
+
 // Queues a frame for the reader to send once it has released the state lock.
 void post(Peer& reader, uint16_t node, const wire::Frame& frame) {
   if (reader.outbox_count < sizeof(reader.outbox) / sizeof(reader.outbox[0])) {
@@ -119,7 +124,7 @@ Result<void> handle_data(IpcmState& state, const wire::Frame& frame) {
   if (!delivered.ok() && delivered.error() == Error::kOutOfMemory) return Err(Error::kOutOfMemory);
   if (!delivered.ok()) ++state.counters.messages_dropped;
   if (delivered.ok() && delivered->placement == Placement::kForward) {
-    post(*state.peers_by_reader, delivered->forward_to.node, frame);
+    post(reader_of(state, frame), delivered->forward_to.node, frame);
   }
   return success();
 }
@@ -129,7 +134,7 @@ void handle_flush(IpcmState& state, const wire::Frame& frame) {
   const wire::PortFlush& f = frame.port_flush;
   Result<Delivery> flushed = state.ports.flush(f.port, f.sender_node);
   if (flushed.ok() && flushed->placement == Placement::kForward) {
-    post(*state.peers_by_reader, flushed->forward_to.node, frame);
+    post(reader_of(state, frame), flushed->forward_to.node, frame);
   } else if (flushed.ok()) {
     signal_owner(state, f.port);
   }
@@ -152,7 +157,7 @@ void handle_moved(IpcmState& state, uint16_t from, const wire::Frame& frame) {
   wire::Frame flush{};
   flush.header.kind = wire::Kind::kPortFlush;
   flush.port_flush = {m.port, state.node, m.epoch};
-  post(*state.peers_by_reader, from, flush);
+  post(reader_of(state, frame), from, flush);
 }
 
 // One in-order frame from a peer (state.lock held); kOutOfMemory if it must wait.
@@ -362,7 +367,6 @@ void read_frames(IpcmState& state, uint16_t node, net::Stream* stream, StreamFra
         saw_hello |= frame.header.kind == wire::Kind::kHello;
         {
           LockGuard guard(state.lock);
-          state.peers_by_reader = state.peers[node];
           handle_frame(state, node, frame);
         }
         drain_backlog(state, node);
@@ -375,6 +379,14 @@ void read_frames(IpcmState& state, uint16_t node, net::Stream* stream, StreamFra
   }
 }
 
+// Reads a peer's connection, with a fresh framer, until it ends; then lets it go.
+void read_until_closed(IpcmState& state, uint16_t node, net::Stream* stream) {
+  StreamFramer framer;  // the connection's own: an old reader may still be finishing
+  read_frames(state, node, stream, framer);
+  drop_connection(state, node, stream);
+  (void)stream->close(0);
+}
+
 // Makes `stream` the peer's connection and reads it until it ends.
 void run_connection(IpcmState& state, uint16_t node, net::Stream* stream, bool connector) {
   {
@@ -385,11 +397,7 @@ void run_connection(IpcmState& state, uint16_t node, net::Stream* stream, bool c
     peer.last_heard_ns = user::now_ns();
   }
   if (connector) send_unsequenced(state, node, wire::Kind::kHello);
-  static StreamFramer framers[kNodesMax];
-  framers[node] = StreamFramer();
-  read_frames(state, node, stream, framers[node]);
-  drop_connection(state, node, stream);
-  (void)stream->close(0);
+  read_until_closed(state, node, stream);
 }
 
 struct ConnectorArgs {
@@ -453,11 +461,7 @@ void accepted_thread(void* argument) {
   }
   send_unsequenced(state, node, wire::Kind::kHello);
   introduce(state, node);
-  static StreamFramer framers[kNodesMax];
-  framers[node] = StreamFramer();
-  read_frames(state, node, stream, framers[node]);
-  drop_connection(state, node, stream);
-  (void)stream->close(0);
+  read_until_closed(state, node, stream);
 }
 
 void acceptor_thread(void* argument) {

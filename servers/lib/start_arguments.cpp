@@ -74,4 +74,14 @@ Result<void> pack_spawn_arguments(const std::string_view* arguments, size_t coun
   return success();
 }
 
+std::string_view argument_value(int argc, char* const* argv, std::string_view key) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view word = argv[i];
+    if (word.size() > key.size() && word.substr(0, key.size()) == key && word[key.size()] == '=') {
+      return word.substr(key.size() + 1);
+    }
+  }
+  return {};
+}
+
 }  // namespace atoll_os::servers

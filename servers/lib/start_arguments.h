@@ -33,6 +33,10 @@ class ArgumentWriter {
   size_t used_ = 0;
 };
 
+/// The VALUE of the first argument `KEY=VALUE` in argv[1..argc), or empty if there is none
+/// (the view points into argv, so it is NUL-terminated). Servers get their node identity so.
+std::string_view argument_value(int argc, char* const* argv, std::string_view key);
+
 /// Packs `count` arguments back to back, NUL-terminated, into a spawn request (the form
 /// add_packed reads); kInvalidArgument if one holds a NUL, kOutOfRange if they do not fit.
 Result<void> pack_spawn_arguments(const std::string_view* arguments, size_t count,

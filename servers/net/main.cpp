@@ -9,6 +9,8 @@
 #include <optional>
 
 #include "../lib/serve.h"
+#include "../lib/sessions.h"
+#include "../lib/start_arguments.h"
 #include "atoll/protocols/names.h"
 #include "atoll/protocols/pm.h"
 #include "atoll/text.h"
@@ -38,17 +40,6 @@ struct Capabilities {
 [[noreturn]] void give_up(const char* what, Error error) {
   user::print("net: %s: %s\n", what, error_name(error));
   user::fatal("cannot start the network");
-}
-
-// The value of `key=` among the arguments, or empty.
-std::string_view argument(int argc, char** argv, std::string_view key) {
-  for (int i = 1; i < argc; ++i) {
-    std::string_view word = argv[i];
-    if (word.size() > key.size() && word.substr(0, key.size()) == key && word[key.size()] == '=') {
-      return word.substr(key.size() + 1);
-    }
-  }
-  return {};
 }
 
 // The node's identity from the arguments the manifest passed on from the command line;
@@ -152,23 +143,6 @@ void receiver_thread(void* argument) {
   serve_requests(*receiver->state, receiver->endpoint);
 }
 
-abi::Handle register_service() {
-  abi::Handle endpoint = user::endpoint_create().value_or(abi::kNoHandle);
-  if (endpoint == abi::kNoHandle) give_up("endpoint_create", Error::kOutOfMemory);
-  protocols::HandleSet handles;
-  handles.add(user::handle_duplicate(endpoint,
-                                     abi::kRightWrite | abi::kRightDuplicate | abi::kRightTransfer)
-                  .value_or(abi::kNoHandle));
-  protocols::names::NameRequest name{};
-  protocols::set_text(name.name, "net", 3);
-  protocols::names::Client names(user::process_start().names);
-  if (!names.register_name(name, &handles).ok()) {
-    user::print("net: the name service refused 'net': %s\n", names.last_reason());
-    give_up("register", Error::kAccessDenied);
-  }
-  return endpoint;
-}
-
 // A node the host gave no identity: net stays (so the node's set of servers does not
 // depend on its network) and answers every request with the reason.
 [[noreturn]] void serve_without_network(abi::Handle endpoint) {
@@ -190,12 +164,12 @@ int main(int argc, char** argv) {
   static NetState state;
   state.node = user::process_start().node;
   std::optional<NetConfig> config = read_config(argc, argv);
-  if (!config.has_value()) serve_without_network(register_service());
+  if (!config.has_value()) serve_without_network(servers::register_service_endpoint("net"));
   state.config = *config;
   Capabilities caps = {protocols::pm::find_capability(argc, argv, "ioports"),
                        protocols::pm::find_capability(argc, argv, "dma"),
                        protocols::pm::find_capability(argc, argv, "irq")};
-  Result<uint64_t> irq = text::parse_unsigned(argument(argc, argv, "irq"));
+  Result<uint64_t> irq = text::parse_unsigned(servers::argument_value(argc, argv, "irq"));
   if (caps.ioports == abi::kNoHandle || caps.dma == abi::kNoHandle || caps.irq == abi::kNoHandle ||
       !irq.ok()) {
     give_up("missing capabilities (ioports, dma, irq) or irq=N", Error::kNotFound);
@@ -207,11 +181,12 @@ int main(int argc, char** argv) {
     give_up("netif", r.error());
   }
   if (Result<void> r = state.pinger.init(); !r.ok()) give_up("ICMP", r.error());
-  abi::Handle endpoint = register_service();
+  abi::Handle endpoint = servers::register_service_endpoint("net");
   state.endpoint = endpoint;
   user::print("net: node %lu up: ip=%s mac=%s, IRQ %u, %u-entry queues\n", state.node,
-              argument(argc, argv, "ip").data(), argument(argc, argv, "mac").data(),
-              state.device.irq(), state.device.queue_size());
+              servers::argument_value(argc, argv, "ip").data(),
+              servers::argument_value(argc, argv, "mac").data(), state.device.irq(),
+              state.device.queue_size());
   if (!user::spawn_thread(device_thread, &state, 64 * 1024, kPriority).ok()) {
     give_up("device thread", Error::kOutOfMemory);
   }

@@ -1,6 +1,8 @@
 // Each handler holds the lock for its whole body except ping's wait.
 #include "service.h"
 
+#include "../lib/sessions.h"
+
 namespace atoll_os::servers::net {
 namespace {
 
@@ -32,24 +34,11 @@ Result<StreamPages> stream_pages(protocols::Call& call) {
   return StreamPages{call.grant.address, call.grant.length};
 }
 
-// Socket operations need a session's badge; the handle from the name service has none.
-Result<void> require_session(protocols::Call& call) {
-  if (call.badge == 0) {
-    return call.fail(Error::kAccessDenied, "open a session (open_session) and call through it");
-  }
-  return success();
-}
-
 }  // namespace
 
 Result<Empty> NetService::open_session(const Empty&, Call& call) {
   LockGuard guard(state_.lock);
-  uint64_t badge = ++state_.sessions;
-  Result<abi::Handle> session =
-      user::handle_duplicate(state_.endpoint, abi::kRightWrite | abi::kRightTransfer, badge);
-  if (!session.ok()) return call.fail(session.error(), "net has no handle left for a session");
-  call.reply.add(*session);
-  return Empty{};
+  return servers::open_session(state_.endpoint, &state_.sessions, call);
 }
 
 Result<wire::InfoReply> NetService::info(const Empty&, Call&) {

@@ -157,6 +157,17 @@ TEST(StartArguments, FullBlockIsOutOfRangeAndUnchanged) {
   EXPECT_EQ(writer.add(std::string_view("a\0b", 3)).error(), Error::kInvalidArgument);
 }
 
+TEST(ArgumentValue, FindsTheFirstKeyEqualsValueWord) {
+  char name[] = "net", ip[] = "ip=10.77.0.1/24", ip2[] = "ip=1.2.3.4", ipx[] = "ipx=9",
+       bare[] = "ip";
+  char* argv[] = {name, ipx, bare, ip, ip2};
+  EXPECT_EQ(argument_value(5, argv, "ip"), "10.77.0.1/24");
+  EXPECT_EQ(argument_value(5, argv, "ipx"), "9");
+  EXPECT_TRUE(argument_value(5, argv, "mac").empty());
+  char* only_name[] = {ip};  // argv[0] is the program, never an argument
+  EXPECT_TRUE(argument_value(1, only_name, "ip").empty());
+}
+
 TEST(SpawnArguments, PackedAsTheBuilderReadsThem) {
   protocols::pm::SpawnRequest request{};
   std::string_view arguments[] = {"16M", "", "x y"};

@@ -1,6 +1,6 @@
 /* The hooks lwipopts.h names (LWIP_HOOK_FILENAME): lwIP includes this in its sources after
- * its own headers, so struct netif and ip4_addr_t are known. ethernet_interface.cpp defines
- * the functions. */
+ * its own headers, so struct netif and ip4_addr_t are known. route_by_source.cpp defines
+ * the function. */
 #ifndef ATOLL_LWIP_HOOKS_H
 #define ATOLL_LWIP_HOOKS_H
 
