@@ -63,12 +63,16 @@ void send_moved_queue(IpcmState& state, PortId port, uint16_t to,
     frame.header.kind = wire::Kind::kData;
     frame.data = {port, m.reply, location.epoch, m.label, m.sender_node, 0, m.length, {}};
     __builtin_memcpy(frame.data.bytes, m.bytes, m.length);
-    if (!send_patiently(state, to, frame).ok()) ++state.counters.messages_dropped;
+    (void)send_patiently(state, to, frame);
   }
   wire::Frame flush{};
   flush.header.kind = wire::Kind::kPortFlush;
   flush.port_flush = {port, state.node, location.epoch};
   (void)send_patiently(state, to, flush);
+  {
+    LockGuard guard(state.lock);
+    (void)state.ports.departed(port);
+  }
   for (uint16_t node = 0; node < state.nodes; ++node) {
     if (node == state.node || node == to) continue;
     wire::Frame copy = moved;
@@ -157,7 +161,8 @@ Result<Empty> IpcmService::send(const wire_ipcm::SendRequest& r, Call& call) {
   Result<Delivery> delivered = deliver_local(state_, destination, message);
   if (!delivered.ok() || delivered->placement == Placement::kForward) {
     state_.quota.release(call.badge, r.length);
-    if (delivered.ok()) return call.fail(Error::kBusy, "the port is moving; retry");
+    bool moving = delivered.ok() || delivered.error() == Error::kBusy;
+    if (moving) return call.fail(Error::kBusy, "the port is moving; retry");
     return call.fail(delivered.error(), delivered.error() == Error::kNotFound
                                             ? "no such port"
                                             : "the port's queue is full");
@@ -178,7 +183,7 @@ Result<Empty> IpcmService::send_remote(Location location, const wire_ipcm::SendR
   frame.data.flags = location.epoch > 0 ? wire::kDataAfterMove : 0;
   frame.data.length = r.length;
   __builtin_memcpy(frame.data.bytes, r.data, r.length);
-  Result<void> sent = send_to_node(state_, location.node, frame);
+  Result<void> sent = send_to_node(state_, location.node, frame, SendFor::kClient);
   if (sent.ok()) return Empty{};
   if (sent.error() == Error::kBusy) {
     return call.fail(Error::kBusy, "the link to the port's node is busy or connecting; retry");

@@ -43,6 +43,7 @@ struct Peer {
   uint64_t last_heard_ns = 0;
   uint64_t acked_through = 0;  // the delivered_through last sent to the peer
   bool introduced = false;     // HELLO exchanged on the current connection
+  bool reader_busy = false;    // the reader waits on room elsewhere, reading nothing
   bool gone = false;           // declared dead: sends fail until it comes back rebooted
   uint64_t gone_incarnation = 0;
   bool names_owed = false;  // our names must be sent to it

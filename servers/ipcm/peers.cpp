@@ -20,7 +20,6 @@ constexpr uint64_t kConnectRetryMs = 300;
 constexpr size_t kThreadStack = 64 * 1024;
 constexpr uint32_t kPriority = 20;
 constexpr uint64_t kBacklogPatienceNs = 5'000'000'000;
-constexpr int kPatientAttempts = 5000;  // about 5 s of 1 ms waits for a busy link
 
 // One frame buffer per peer, used under that peer's write_lock.
 uint8_t g_buffers[kNodesMax][wire::kFrameMax];
@@ -110,7 +109,13 @@ void handle_registration(IpcmState& state, const wire::Frame& frame) {
   if (frame.header.kind == wire::Kind::kRegister && free != nullptr) *free = {r.name, r.port};
 }
 
-// kOutOfMemory: the port's queue is full, try again later; a port that is gone drops it.
+// Whether a frame refused with `error` should wait in the backlog: kOutOfMemory (the port's
+// queue is full) or kBusy (the port is leaving this node and its queue must go first).
+bool must_wait(Error error) {
+  return error == Error::kOutOfMemory || error == Error::kBusy;
+}
+
+// kOutOfMemory or kBusy: try again later (must_wait); a port that is gone drops it.
 Result<void> handle_data(IpcmState& state, const wire::Frame& frame) {
   const wire::Data& d = frame.data;
   PortMessage message{};
@@ -121,7 +126,7 @@ Result<void> handle_data(IpcmState& state, const wire::Frame& frame) {
   message.after_move = (d.flags & wire::kDataAfterMove) != 0;
   __builtin_memcpy(message.bytes, d.bytes, d.length);
   Result<Delivery> delivered = deliver_local(state, d.destination, message);
-  if (!delivered.ok() && delivered.error() == Error::kOutOfMemory) return Err(Error::kOutOfMemory);
+  if (!delivered.ok() && must_wait(delivered.error())) return Err(delivered.error());
   if (!delivered.ok()) ++state.counters.messages_dropped;
   if (delivered.ok() && delivered->placement == Placement::kForward) {
     post(reader_of(state, frame), delivered->forward_to.node, frame);
@@ -129,15 +134,17 @@ Result<void> handle_data(IpcmState& state, const wire::Frame& frame) {
   return success();
 }
 
-// A sender's flush through the old node of a moved port.
-void handle_flush(IpcmState& state, const wire::Frame& frame) {
+// A sender's flush through the old node of a moved port; kBusy while the port leaves.
+Result<void> handle_flush(IpcmState& state, const wire::Frame& frame) {
   const wire::PortFlush& f = frame.port_flush;
   Result<Delivery> flushed = state.ports.flush(f.port, f.sender_node);
+  if (!flushed.ok() && flushed.error() == Error::kBusy) return Err(Error::kBusy);
   if (flushed.ok() && flushed->placement == Placement::kForward) {
     post(reader_of(state, frame), flushed->forward_to.node, frame);
   } else if (flushed.ok()) {
     signal_owner(state, f.port);
   }
+  return success();
 }
 
 // A port moved: remember where; install it if it came here; otherwise flush the old path
@@ -160,13 +167,13 @@ void handle_moved(IpcmState& state, uint16_t from, const wire::Frame& frame) {
   post(reader_of(state, frame), from, flush);
 }
 
-// One in-order frame from a peer (state.lock held); kOutOfMemory if it must wait.
+// One in-order frame from a peer (state.lock held); an error that must_wait() if it must.
 Result<void> handle_in_order(IpcmState& state, const wire::Frame& frame) {
   switch (frame.header.kind) {
     case wire::Kind::kData: return handle_data(state, frame);
     case wire::Kind::kRegister:
     case wire::Kind::kUnregister: handle_registration(state, frame); break;
-    case wire::Kind::kPortFlush: handle_flush(state, frame); break;
+    case wire::Kind::kPortFlush: return handle_flush(state, frame);
     case wire::Kind::kPortMoved: handle_moved(state, frame.header.sender_node, frame); break;
     default: break;  // lookups are answered from the replicated names instead
   }
@@ -209,7 +216,8 @@ void handle_frame(IpcmState& state, uint16_t node, const wire::Frame& frame) {
 // Delivers the frames waiting for room at their ports, in order, before the reader takes
 // anything more from the peer (TCP then holds the peer back). A port whose owner takes
 // nothing for kBacklogPatienceNs loses the message: one stuck receiver must not stop a
-// link that other ports share.
+// link that other ports share. A leaving port is waited for without limit: its move ends
+// once its queue is sent, or the destination is gone.
 void drain_backlog(IpcmState& state, uint16_t node) {
   Peer& peer = *state.peers[node];
   uint64_t since = user::now_ns();
@@ -219,8 +227,11 @@ void drain_backlog(IpcmState& state, uint16_t node) {
       while (peer.backlog_count > 0) {
         Result<void> handled = handle_in_order(state, peer.backlog[0]);
         if (!handled.ok()) {
-          if (user::now_ns() - since < kBacklogPatienceNs) break;
+          bool stuck_receiver = handled.error() == Error::kOutOfMemory;
+          if (!stuck_receiver || user::now_ns() - since < kBacklogPatienceNs) break;
           ++state.counters.messages_dropped;
+          user::print("ipcm: dropped a message from node %u: its port's owner took nothing\n",
+                      node);
         }
         for (size_t i = 1; i < peer.backlog_count; ++i) peer.backlog[i - 1] = peer.backlog[i];
         --peer.backlog_count;
@@ -232,10 +243,14 @@ void drain_backlog(IpcmState& state, uint16_t node) {
   }
 }
 
-Result<size_t> encode_for(IpcmState& state, uint16_t node, wire::Frame& frame, uint8_t* out) {
+Result<size_t> encode_for(IpcmState& state, uint16_t node, wire::Frame& frame, SendFor sender,
+                          uint8_t* out) {
   LockGuard guard(state.lock);
   Peer& peer = *state.peers[node];
   if (peer.gone) return Err(Error::kNotFound);
+  if (sender == SendFor::kClient && peer.link.sending().unacked() >= kClientWindow) {
+    return Err(Error::kBusy);
+  }
   if (peer.stream == nullptr || !peer.introduced) {
     if (frame.header.kind != wire::Kind::kHello || peer.stream == nullptr) {
       return Err(Error::kBusy);
@@ -329,10 +344,7 @@ void send_outbox(IpcmState& state, uint16_t node) {
       }
       out = peer.outbox[i];
     }
-    if (!send_patiently(state, out.node, out.frame).ok()) {
-      LockGuard guard(state.lock);
-      ++state.counters.messages_dropped;
-    }
+    (void)send_patiently(state, out.node, out.frame);
   }
 }
 
@@ -342,6 +354,25 @@ bool owes_ack(IpcmState& state, uint16_t node) {
   LockGuard guard(state.lock);
   Peer& peer = *state.peers[node];
   return peer.link.receiving().delivered_through() != peer.acked_through;
+}
+
+// Handles a frame from `node`; true if it left work that may wait for room elsewhere (a
+// backlog or an outbox). The reader then reads nothing more from that peer, so the peer's
+// silence meanwhile is this node's doing and must not declare it gone.
+bool handle_and_hold(IpcmState& state, uint16_t node, const wire::Frame& frame) {
+  LockGuard guard(state.lock);
+  handle_frame(state, node, frame);
+  Peer& peer = *state.peers[node];
+  peer.reader_busy = peer.backlog_count > 0 || peer.outbox_count > 0;
+  return peer.reader_busy;
+}
+
+// The reader reads again: the peer's silence counts from now.
+void resume_reading(IpcmState& state, uint16_t node) {
+  LockGuard guard(state.lock);
+  Peer& peer = *state.peers[node];
+  peer.reader_busy = false;
+  peer.last_heard_ns = user::now_ns();
 }
 
 // Reads frames until the stream fails or another connection replaces it.
@@ -365,12 +396,11 @@ void read_frames(IpcmState& state, uint16_t node, net::Stream* stream, StreamFra
       const char* reason = nullptr;
       if (wire::decode(framer.frame(), frame, reason).ok() && frame.header.sender_node == node) {
         saw_hello |= frame.header.kind == wire::Kind::kHello;
-        {
-          LockGuard guard(state.lock);
-          handle_frame(state, node, frame);
+        if (handle_and_hold(state, node, frame)) {
+          drain_backlog(state, node);
+          send_outbox(state, node);
+          resume_reading(state, node);
         }
-        drain_backlog(state, node);
-        send_outbox(state, node);
       }
       framer.next();
     }
@@ -494,7 +524,8 @@ void ticker_thread(void* argument) {
       {
         LockGuard guard(state.lock);
         Peer& peer = *state.peers[node];
-        bool silent = peer.last_heard_ns != 0 && now - peer.last_heard_ns > kPeerSilenceNs;
+        bool silent = peer.last_heard_ns != 0 && now - peer.last_heard_ns > kPeerSilenceNs &&
+                      !peer.reader_busy;
         if (silent && !peer.gone) declare_gone(state, node);
         if (peer.stream == nullptr || !peer.introduced) continue;
       }
@@ -522,22 +553,30 @@ Result<Delivery> deliver_local(IpcmState& state, PortId port, const PortMessage&
 }
 
 Result<void> send_patiently(IpcmState& state, uint16_t node, wire::Frame& frame) {
-  for (int attempt = 0; attempt < kPatientAttempts; ++attempt) {
+  const uint64_t start = user::now_ns();
+  for (;;) {
     wire::Frame copy = frame;
     Result<void> sent = send_to_node(state, node, copy);
-    if (sent.ok() || sent.error() != Error::kBusy) return sent;
-    (void)user::sleep_ms(1);
+    if (sent.ok()) return sent;
+    if (sent.error() == Error::kBusy && user::now_ns() - start < kPatienceNs) {
+      (void)user::sleep_ms(1);
+      continue;
+    }
+    LockGuard guard(state.lock);
+    ++state.counters.messages_dropped;
+    user::print("ipcm: dropped a %s frame for node %u: %s\n", wire::kind_name(frame.header.kind),
+                node, error_name(sent.error()));
+    return sent;
   }
-  return Err(Error::kBusy);
 }
 
-Result<void> send_to_node(IpcmState& state, uint16_t node, wire::Frame& frame) {
+Result<void> send_to_node(IpcmState& state, uint16_t node, wire::Frame& frame, SendFor sender) {
   if (node >= state.nodes || node == state.node || state.peers[node] == nullptr) {
     return Err(Error::kNotFound);
   }
   Peer& peer = *state.peers[node];
   LockGuard writing(peer.write_lock);
-  Result<size_t> length = encode_for(state, node, frame, g_buffers[node]);
+  Result<size_t> length = encode_for(state, node, frame, sender, g_buffers[node]);
   if (!length.ok())
     return Err(length.error() == Error::kOutOfMemory ? Error::kBusy : length.error());
   // A sequenced frame is in the send window now: if this write fails it goes again on the

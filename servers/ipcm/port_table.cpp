@@ -90,6 +90,7 @@ Result<size_t> PortTable::close(PortId port, uint64_t owner) {
 Result<Delivery> PortTable::deliver(PortId port, const PortMessage& message) {
   Port* p = find(port);
   if (p == nullptr) return Err(Error::kNotFound);
+  if (p->state == State::kLeaving) return Err(Error::kBusy);
   if (p->state == State::kForwarded) return Delivery{Placement::kForward, p->location};
   if (message.sender_node >= kSenderNodesMax) return Err(Error::kOutOfRange);
   // Held messages have a budget of their own: if they shared the queue's, a sender's held
@@ -116,6 +117,7 @@ void PortTable::release_held_of(Port& port, uint16_t sender_node, bool any_sende
 Result<Delivery> PortTable::flush(PortId port, uint16_t sender_node) {
   Port* p = find(port);
   if (p == nullptr) return Err(Error::kNotFound);
+  if (p->state == State::kLeaving) return Err(Error::kBusy);
   if (p->state == State::kForwarded) return Delivery{Placement::kForward, p->location};
   if (sender_node >= kSenderNodesMax) return Err(Error::kOutOfRange);
   p->flushed |= uint64_t(1) << sender_node;
@@ -156,9 +158,16 @@ Result<Location> PortTable::move_out(PortId port, uint16_t node, std::span<PortM
     out[moved++] = slots_[slot];
     free_slot(slot);
   }
-  p->state = State::kForwarded;
+  p->state = State::kLeaving;
   p->location = Location{node, p->location.epoch + 1};
   return p->location;
+}
+
+Result<void> PortTable::departed(PortId port) {
+  Port* p = find(port);
+  if (p == nullptr || p->state != State::kLeaving) return Err(Error::kNotFound);
+  p->state = State::kForwarded;
+  return success();
 }
 
 Result<void> PortTable::move_in(PortId port, uint64_t owner, std::span<const PortMessage> queue) {

@@ -55,9 +55,11 @@ class PortTable {
   Result<size_t> close(PortId port, uint64_t owner);
 
   /// Places a message sent to `port`. kNotFound (no such port here), kOutOfMemory (its
-  /// queue or the message pool is full), kOutOfRange (sender node beyond kSenderNodesMax).
+  /// queue or the message pool is full), kBusy (the port is leaving: try again once it has
+  /// departed), kOutOfRange (sender node beyond kSenderNodesMax).
   Result<Delivery> deliver(PortId port, const PortMessage& message);
-  /// A PORT_FLUSH from `sender_node`: its held messages join the queue, in order.
+  /// A PORT_FLUSH from `sender_node`: its held messages join the queue, in order. kBusy
+  /// while the port is leaving.
   Result<Delivery> flush(PortId port, uint16_t sender_node);
   /// Takes the oldest queued message of a port of `owner`; false if none is queued.
   /// kNotFound, kAccessDenied.
@@ -67,11 +69,15 @@ class PortTable {
   /// keeps what arrives for it until move_in(). A forwarding record of the port (it comes
   /// back) becomes the reservation. kAlreadyExists, kOutOfMemory.
   Result<void> expect(PortId port, uint64_t epoch);
-  /// Source side: turns a local port into a forwarding record to `node` and moves its queue
-  /// into `out`, oldest first; returns the new location (epoch + 1) and sets `moved` to the
-  /// number of messages. kNotFound, kBusy (messages held awaiting a flush), kOutOfRange
-  /// (`out` too small).
+  /// Source side: moves a local port's queue into `out`, oldest first, and makes the port
+  /// leaving: until departed(), what arrives for it (messages, flushes) answers kBusy and
+  /// must wait, so that nothing overtakes the queue on its way to `node`. Returns the new
+  /// location (epoch + 1) and sets `moved` to the number of messages. kNotFound, kBusy
+  /// (messages held awaiting a flush), kOutOfRange (`out` too small).
   Result<Location> move_out(PortId port, uint16_t node, std::span<PortMessage> out, size_t& moved);
+  /// Source side: the queue and this node's flush are on their way; the leaving port becomes
+  /// a forwarding record to its new node. kNotFound (not leaving).
+  Result<void> departed(PortId port);
   /// Destination side: installs an expected port for `owner` with the source's queue,
   /// which goes ahead of whatever arrived since expect(). kNotFound (not expected),
   /// kOutOfMemory (the pool cannot hold them: nothing changes).
@@ -88,7 +94,7 @@ class PortTable {
 
  private:
   static constexpr uint16_t kNoSlot = 0xffff;
-  enum class State : uint8_t { kFree, kLocal, kArriving, kForwarded };
+  enum class State : uint8_t { kFree, kLocal, kArriving, kLeaving, kForwarded };
 
   struct MessageList {
     uint16_t head = kNoSlot;

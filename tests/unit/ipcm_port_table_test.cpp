@@ -86,6 +86,13 @@ TEST(IpcmPortTable, MovedQueueGoesAheadOfEarlyArrivalsAndLaterOnesAreForwarded) 
   ASSERT_EQ(count, 3u);
   EXPECT_EQ(source.queued(kPort), 0u);
 
+  // Until the queue is on its way, arrivals and flushes at the old node must wait: sent on
+  // at once, they could overtake it.
+  EXPECT_EQ(source.deliver(kPort, message(1, 4)).error(), Error::kBusy);
+  EXPECT_EQ(source.flush(kPort, 1).error(), Error::kBusy);
+  ASSERT_TRUE(source.departed(kPort).ok());
+  EXPECT_EQ(source.departed(kPort).error(), Error::kNotFound);
+
   // Arrivals at the old node now go on, in arrival order, to the new one ...
   for (uint32_t i = 4; i <= 5; ++i) {
     Delivery d = *source.deliver(kPort, message(1, i));
@@ -142,11 +149,15 @@ TEST(IpcmPortTable, APortCanComeBackAndItsRecordCanBeForgotten) {
   PortMessage out[kPortQueueMax];
   size_t count = 0;
   ASSERT_TRUE(home.move_out(kPort, 4, out, count).ok());
+  EXPECT_EQ(home.expect(kPort, 2).error(), Error::kAlreadyExists);  // still leaving
+  ASSERT_TRUE(home.departed(kPort).ok());
   ASSERT_TRUE(home.expect(kPort, 2).ok());  // the record becomes the reservation
   ASSERT_TRUE(home.move_in(kPort, 30, {}).ok());
   ASSERT_TRUE(home.deliver(kPort, message(1, 1)).ok());
   EXPECT_EQ(drain(home, kPort, 30), (std::vector<uint32_t>{1}));
   ASSERT_TRUE(home.move_out(kPort, 5, out, count).ok());
+  EXPECT_EQ(home.forget_forward(kPort).error(), Error::kNotFound);  // still leaving
+  ASSERT_TRUE(home.departed(kPort).ok());
   EXPECT_TRUE(home.forget_forward(kPort).ok());
   EXPECT_EQ(home.deliver(kPort, message(1, 1)).error(), Error::kNotFound);
 }
@@ -206,6 +217,7 @@ class MoveSimulation {
     } else if (!moved_out_ && sent_[1] + sent_[2] > 20) {
       ASSERT_TRUE(new_.expect(kPort, 1).ok());
       ASSERT_TRUE(old_.move_out(kPort, kNew, moved_, moved_count_).ok());
+      ASSERT_TRUE(old_.departed(kPort).ok());  // the queue travels inside move_in here
       moved_out_ = true;
     }
   }
