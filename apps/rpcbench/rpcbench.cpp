@@ -1,6 +1,10 @@
 // rpcbench: messages between processes through ipcm, wherever they live. One mode per run:
 //   rpcbench serve NAME [COUNT]              answers COUNT calls (0: forever) at a port named NAME
-//   rpcbench call NAME COUNT                 COUNT 64-byte round trips to NAME, timed
+//   rpcbench call NAME COUNT [ipcm]          COUNT 64-byte round trips to NAME, timed; a
+//                                            server on this node is called on the direct
+//                                            path unless "ipcm" is given
+//   rpcbench moveserve NAME AFTER NODE       serves AFTER calls, then moves its port to NODE
+//   rpcbench adoptserve NODE:SERIAL COUNT    takes the moving port over, serves COUNT calls
 //   rpcbench sink NAME SENDERS EXPECT        receives EXPECT messages from each of SENDERS
 //                                            blasts, checking each arrives once and in order
 //   rpcbench blast NAME SENDER_ID COUNT      COUNT one-way messages to NAME, as fast as ipcm
@@ -61,23 +65,72 @@ Result<ipcm::Port> serving_port(ipcm::Client& client, const char* name) {
   return port;
 }
 
+// Answers `count` calls (0: for ever) at `port` with their own bytes; the unanswered count
+// (callers that went away must not stop the server), or the receive error.
+Result<uint64_t> answer_calls(ipcm::Port& port, ipcm::Client& client, uint64_t count) {
+  uint64_t unanswered = 0;
+  for (uint64_t n = 0; count == 0 || n < count; ++n) {
+    ipcm::ReceivedMessage m = TRY(port.receive(abi::kForever));
+    if (m.reply == 0) continue;
+    if (!ipcm::send(client, m.reply, 0, m.label, m.data, m.length).ok()) ++unanswered;
+  }
+  return unanswered;
+}
+
 int serve(ipcm::Client& client, const char* name, uint64_t count) {
   Result<ipcm::Port> port = serving_port(client, name);
   if (!port.ok()) return fail("register", port.error(), client.last_reason());
-  uint64_t unanswered = 0;
-  for (uint64_t n = 0; count == 0 || n < count; ++n) {
-    Result<ipcm::ReceivedMessage> m = port->receive(abi::kForever);
-    if (!m.ok()) return fail("receive", m.error(), client.last_reason());
-    if (m->reply == 0) continue;
-    // A caller that went away must not stop the server: count it and go on.
-    if (!ipcm::send(client, m->reply, 0, m->label, m->data, m->length).ok()) ++unanswered;
-  }
-  print("rpcbench: serve answered=%lu unanswered=%lu\n", count - unanswered, unanswered);
+  Result<uint64_t> unanswered = answer_calls(*port, client, count);
+  if (!unanswered.ok()) return fail("receive", unanswered.error(), client.last_reason());
+  print("rpcbench: serve answered=%lu unanswered=%lu\n", count - *unanswered, *unanswered);
   (void)port->close();
   return 0;
 }
 
-int call(ipcm::Client& client, const char* name, uint64_t count) {
+// Serves AFTER calls at a port named NAME, then moves the port to NODE, where `adoptserve`
+// answers the rest: callers on this node lose their direct path and go on through ipcm.
+int moveserve(ipcm::Client& client, const char* name, uint64_t after, uint64_t node) {
+  Result<ipcm::Port> port = serving_port(client, name);
+  if (!port.ok()) return fail("register", port.error(), client.last_reason());
+  Result<uint64_t> unanswered = answer_calls(*port, client, after);
+  if (!unanswered.ok()) return fail("receive", unanswered.error(), client.last_reason());
+  if (Result<void> moved = port->move_to(static_cast<uint16_t>(node)); !moved.ok()) {
+    return fail("move", moved.error(), client.last_reason());
+  }
+  print("rpcbench: moved answered=%lu unanswered=%lu\n", after - *unanswered, *unanswered);
+  return 0;
+}
+
+// "NODE:SERIAL" as a port id; 0 if malformed.
+ipcm::PortId parse_port(const char* text) {
+  const char* colon = text;
+  while (*colon != '\0' && *colon != ':') ++colon;
+  char node_text[8] = {};
+  size_t n = static_cast<size_t>(colon - text);
+  if (*colon != ':' || n == 0 || n >= sizeof(node_text)) return 0;
+  __builtin_memcpy(node_text, text, n);
+  Result<uint64_t> node = user::parse_unsigned(node_text);
+  Result<uint64_t> serial = user::parse_unsigned(colon + 1);
+  if (!node.ok() || !serial.ok() || *serial == 0 || *node > 0xffff) return 0;
+  return *node << 48 | *serial;
+}
+
+int adoptserve(ipcm::Client& client, const char* port_text, uint64_t count) {
+  ipcm::PortId id = parse_port(port_text);
+  if (id == 0 || count == 0)
+    return fail("adoptserve", Error::kInvalidArgument, "NODE:SERIAL COUNT");
+  Result<ipcm::Port> port = ipcm::Port::expect(client, id, 1);
+  if (!port.ok()) return fail("expect", port.error(), client.last_reason());
+  print("rpcbench: expecting port=%s\n", port_text);
+  Result<uint64_t> unanswered = answer_calls(*port, client, count);
+  if (!unanswered.ok()) return fail("receive", unanswered.error(), client.last_reason());
+  print("rpcbench: adopted answered=%lu unanswered=%lu\n", count - *unanswered, *unanswered);
+  (void)port->close();
+  return 0;
+}
+
+int call(ipcm::Client& client, const char* name, uint64_t count, bool direct) {
+  ipcm::use_direct_paths(direct);
   Result<ipcm::PortId> server = ipcm::lookup(client, name, kLookupTimeout);
   if (!server.ok()) return fail("lookup", server.error(), client.last_reason());
   Result<ipcm::Port> own = ipcm::Port::create(client);
@@ -85,6 +138,7 @@ int call(ipcm::Client& client, const char* name, uint64_t count) {
   static uint64_t samples[kMaxSamples];
   if (count > kMaxSamples) count = kMaxSamples;
   uint8_t message[kCallBytes] = {};
+  uint64_t direct_calls = 0;
   for (uint64_t i = 0; i < count; ++i) {
     __builtin_memcpy(message, &i, sizeof(i));
     uint64_t start = user::now_ns();
@@ -103,10 +157,12 @@ int call(ipcm::Client& client, const char* name, uint64_t count) {
     if (answer->length == sizeof(message)) __builtin_memcpy(&echoed, answer->data, 8);
     if (echoed != i) return fail("call", Error::kBadFormat, "the answer is not the echo");
     samples[i] = user::now_ns() - start;
+    direct_calls += ipcm::has_direct_path(*server);  // a fallback closes the path
   }
   (void)own->close();
   uint64_t m = user::sort_and_median(samples, count);
-  print("rpcbench: call samples=%lu median_us=%lu.%03lu\n", count, m / 1000, m % 1000);
+  print("rpcbench: call samples=%lu median_us=%lu.%03lu direct_calls=%lu path=%s\n", count,
+        m / 1000, m % 1000, direct_calls, ipcm::has_direct_path(*server) ? "direct" : "ipcm");
   return 0;
 }
 
@@ -240,21 +296,11 @@ int movesink(ipcm::Client& client, const char* name, uint64_t senders, uint64_t 
 // Takes over port NODE:SERIAL when it moves here and receives until every sender's
 // messages through EXPECT have come: "rpcbench: adopted received=N ... first0=.."
 int adopt(ipcm::Client& client, const char* port_text, uint64_t senders, uint64_t expect) {
-  uint64_t node = 0;
-  uint64_t serial = 0;
-  const char* colon = port_text;
-  while (*colon != '\0' && *colon != ':') ++colon;
-  char node_text[8] = {};
-  size_t n = static_cast<size_t>(colon - port_text);
-  if (*colon == ':' && n > 0 && n < sizeof(node_text)) {
-    __builtin_memcpy(node_text, port_text, n);
-    node = user::parse_unsigned(node_text).value_or(0);
-    serial = user::parse_unsigned(colon + 1).value_or(0);
-  }
-  if (serial == 0 || senders == 0 || senders > kMaxSenders || expect == 0) {
+  ipcm::PortId id = parse_port(port_text);
+  if (id == 0 || senders == 0 || senders > kMaxSenders || expect == 0) {
     return fail("adopt", Error::kInvalidArgument, "PORT is NODE:SERIAL; 1..8 senders");
   }
-  Result<ipcm::Port> port = ipcm::Port::expect(client, node << 48 | serial, 1);
+  Result<ipcm::Port> port = ipcm::Port::expect(client, id, 1);
   if (!port.ok()) return fail("expect", port.error(), client.last_reason());
   print("rpcbench: expecting port=%s\n", port_text);
   while (!g_tally.complete(senders, expect)) {
@@ -318,7 +364,14 @@ int run(int argc, char** argv) {
   if (!found.ok()) return fail("no ipcm server", found.error());
   ipcm::Client client = *found;
   if (same(mode, "serve") && argc <= 4) return serve(client, name, a.value_or(0));
-  if (same(mode, "call") && argc == 4 && a.ok()) return call(client, name, *a);
+  if (same(mode, "call") && argc == 4 && a.ok()) return call(client, name, *a, true);
+  if (same(mode, "call") && argc == 5 && a.ok() && same(argv[4], "ipcm")) {
+    return call(client, name, *a, false);
+  }
+  if (same(mode, "moveserve") && argc == 5 && a.ok() && b.ok()) {
+    return moveserve(client, name, *a, *b);
+  }
+  if (same(mode, "adoptserve") && argc == 4 && a.ok()) return adoptserve(client, name, *a);
   if (same(mode, "sink") && argc == 5 && a.ok() && b.ok()) return sink(client, name, *a, *b);
   if (same(mode, "blast") && argc == 5 && a.ok() && b.ok()) return blast(client, name, *a, *b);
   if (same(mode, "adopt") && argc == 5 && a.ok() && b.ok()) return adopt(client, name, *a, *b);

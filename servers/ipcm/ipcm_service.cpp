@@ -31,6 +31,18 @@ LocalPort* local_port(IpcmState& state, PortId port) {
   return nullptr;
 }
 
+// Ends a local port's life here (closed or moved away): every direct path to it is revoked
+// and ipcm's own handles to its owner are closed.
+void release_local(LocalPort& local) {
+  if (local.direct != abi::kNoHandle) {
+    (void)user::handle_revoke(local.direct);
+    (void)user::handle_close(local.direct);
+  }
+  (void)user::handle_revoke(local.notification);
+  (void)user::handle_close(local.notification);
+  local = LocalPort{};
+}
+
 size_t ports_of(const IpcmState& state, uint64_t owner) {
   size_t n = 0;
   for (const LocalPort& local : state.local) n += local.id.valid() && local.owner == owner;
@@ -106,7 +118,8 @@ Result<wire_ipcm::PortReply> IpcmService::port_create(const Empty&, Call& call) 
   if (!state_.ports.open(id, call.badge).ok()) {
     return call.fail(Error::kOutOfMemory, "ipcm has no free port");
   }
-  *slot = {id, call.badge, call.received.take(0)};
+  abi::Handle notification_copy = call.received.take(0);
+  *slot = {id, call.badge, notification_copy, call.received.take(1)};
   return wire_ipcm::PortReply{id.value};
 }
 
@@ -120,7 +133,6 @@ Result<Empty> IpcmService::port_close(const wire_ipcm::PortRequest& r, Call& cal
     }
     drain(state_, *local);
     (void)state_.ports.close(local->id, call.badge);
-    (void)user::handle_close(local->notification);
     for (NameBinding& binding : state_.names) {
       if (binding.port == local->id) {
         unregister.header.kind = wire::Kind::kUnregister;
@@ -128,7 +140,7 @@ Result<Empty> IpcmService::port_close(const wire_ipcm::PortRequest& r, Call& cal
         binding.port = PortId::none();
       }
     }
-    *local = LocalPort{};
+    release_local(*local);
   }
   if (unregister.header.kind == wire::Kind::kUnregister) broadcast(state_, unregister);
   return Empty{};
@@ -231,7 +243,8 @@ Result<Empty> IpcmService::port_expect(const wire_ipcm::MoveRequest& r, Call& ca
   if (slot == nullptr || !port.valid() || !state_.ports.expect(port, r.epoch).ok()) {
     return call.fail(Error::kOutOfMemory, "ipcm cannot take another port");
   }
-  *slot = {port, call.badge, call.received.take(0)};
+  abi::Handle notification_copy = call.received.take(0);
+  *slot = {port, call.badge, notification_copy, call.received.take(1)};
   return Empty{};
 }
 
@@ -257,8 +270,7 @@ Result<Empty> IpcmService::port_move(const wire_ipcm::MoveRequest& r, Call& call
     for (size_t i = 0; i < moved; ++i) {
       if (queue[i].charged_to != 0) state_.quota.release(queue[i].charged_to, queue[i].length);
     }
-    (void)user::handle_close(local->notification);
-    *local = LocalPort{};
+    release_local(*local);
   }
   send_moved_queue(state_, port, to, {queue, moved}, location);
   return Empty{};
@@ -317,6 +329,33 @@ Result<wire_ipcm::StatsReply> IpcmService::stats(const Empty&, Call&) {
   reply.messages_dropped = state_.counters.messages_dropped;
   for (const NameBinding& binding : state_.names) reply.names += binding.port.valid();
   return reply;
+}
+
+Result<Empty> IpcmService::direct_open(const wire_ipcm::PortRequest& r, Call& call) {
+  TRY(require_session(call));
+  LockGuard guard(state_.lock);
+  PortId port{r.port};
+  LocalPort* local = local_port(state_, port);
+  if (local == nullptr || !state_.ports.is_local(port)) {
+    return call.fail(Error::kNotFound, "the port is not on this node");
+  }
+  if (local->direct == abi::kNoHandle) {
+    return call.fail(Error::kNotFound, "the port's owner takes no direct calls");
+  }
+  if (state_.ports.queued_from(port, call.badge) != 0) {
+    return call.fail(Error::kBusy, "messages of this session are still queued at the port");
+  }
+  constexpr uint32_t kRights = abi::kRightWrite | abi::kRightTransfer;
+  Result<abi::Handle> endpoint = user::handle_duplicate(local->direct, kRights, call.badge);
+  if (!endpoint.ok()) return call.fail(endpoint.error(), "cannot copy the port's endpoint");
+  Result<abi::Handle> signal = user::handle_duplicate(local->notification, kRights);
+  if (!signal.ok()) {
+    (void)user::handle_close(*endpoint);
+    return call.fail(signal.error(), "cannot copy the port's notification");
+  }
+  call.reply.add(*endpoint);
+  call.reply.add(*signal);
+  return Empty{};
 }
 
 }  // namespace atoll_os::servers::ipcm

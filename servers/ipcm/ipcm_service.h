@@ -22,6 +22,7 @@ class IpcmService {
   Result<protocols::ipcm::StatsReply> stats(const protocols::Empty&, Call& call);
   Result<protocols::Empty> port_expect(const protocols::ipcm::MoveRequest& r, Call& call);
   Result<protocols::Empty> port_move(const protocols::ipcm::MoveRequest& r, Call& call);
+  Result<protocols::Empty> direct_open(const protocols::ipcm::PortRequest& r, Call& call);
 
  private:
   Result<protocols::Empty> send_remote(Location location, const protocols::ipcm::SendRequest& r,

@@ -24,11 +24,14 @@ inline constexpr size_t kNamesMax = 64;
 inline constexpr size_t kPortsPerSession = 16;
 inline constexpr uint16_t kIpcmTcpPort = 7100;
 
-/// A port living here: its owner (a session badge) and the notification to signal.
+/// A port living here: its owner (a session badge), the notification to signal and, if the
+/// owner takes direct calls, its endpoint. The copies direct_open hands out derive from
+/// these handles, so revoking them cuts every direct path to the port at once.
 struct LocalPort {
   PortId id;
   uint64_t owner = 0;
   abi::Handle notification = abi::kNoHandle;
+  abi::Handle direct = abi::kNoHandle;
 };
 
 struct NameBinding {

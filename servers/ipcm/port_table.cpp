@@ -202,4 +202,21 @@ size_t PortTable::queued(PortId port) const {
   return p == nullptr ? 0 : p->queue.count;
 }
 
+size_t PortTable::queued_from(PortId port, uint64_t charged_to) const {
+  const Port* p = find(port);
+  if (p == nullptr) return 0;
+  size_t n = 0;
+  for (const MessageList* list : {&p->queue, &p->held}) {
+    for (uint16_t slot = list->head; slot != kNoSlot; slot = next_[slot]) {
+      n += slots_[slot].charged_to == charged_to;
+    }
+  }
+  return n;
+}
+
+bool PortTable::is_local(PortId port) const {
+  const Port* p = find(port);
+  return p != nullptr && p->state == State::kLocal;
+}
+
 }  // namespace atoll_os::servers::ipcm

@@ -90,6 +90,10 @@ class PortTable {
 
   /// Messages queued for `port` (0 if unknown).
   size_t queued(PortId port) const;
+  /// Messages queued or held for `port` that local session `charged_to` sent.
+  size_t queued_from(PortId port, uint64_t charged_to) const;
+  /// Whether `port` lives here and is installed (not arriving, leaving or forwarded).
+  bool is_local(PortId port) const;
   size_t free_slots() const { return free_count_; }
 
  private:

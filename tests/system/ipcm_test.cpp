@@ -97,6 +97,37 @@ TEST_F(IpcmTest, APortMovedWhileTwoSendersSendLosesAndDuplicatesNothing) {
   }
 }
 
+// Calls from node 0 to a server on node 0 take the direct path; after 200 the server moves
+// its port to node 1, which revokes the path, and the caller goes on through ipcm without
+// noticing: every call answered with its own echo, none lost, none answered twice.
+TEST_F(IpcmTest, ALocalCallTakesTheDirectPathAndFallsBackWhenThePortMoves) {
+  constexpr uint64_t kBeforeMove = 200;
+  auto server = GuestProgram::start(ctl(0), "rpcbench moveserve direct-moving 200 1", kProgramWait);
+  ASSERT_TRUE(is_ok(server));
+  auto serving = server->wait_for_line(LogPattern::regex("port=([0-9]+:[0-9]+)"), kProgramWait);
+  ASSERT_TRUE(is_ok(serving)) << server->describe();
+  const std::string port = KeyValueLine::parse(*serving).text("port").value();
+  auto adopt = GuestProgram::start(ctl(1), "rpcbench adoptserve " + port + " 200", kProgramWait);
+  ASSERT_TRUE(is_ok(adopt));
+  ASSERT_TRUE(is_ok(adopt->wait_for_line(LogPattern::regex("expecting"), kProgramWait)))
+      << adopt->describe();
+  auto caller = GuestProgram::start(ctl(0), "rpcbench call direct-moving 400", kProgramWait);
+  ASSERT_TRUE(is_ok(caller));
+
+  auto calls = result_line_at_exit(*caller, "rpcbench: call ", kStreamWait);
+  ASSERT_TRUE(is_ok(calls)) << caller->describe();
+  auto moved = result_line_at_exit(*server, "rpcbench: moved ", kProgramWait);
+  ASSERT_TRUE(is_ok(moved)) << server->describe();
+  auto adopted = result_line_at_exit(*adopt, "rpcbench: adopted ", kProgramWait);
+  ASSERT_TRUE(is_ok(adopted)) << adopt->describe();
+  std::cerr << calls->line() << "\n" << moved->line() << "\n" << adopted->line() << std::endl;
+  EXPECT_EQ(calls->unsigned_at("samples").value(), 2 * kBeforeMove) << calls->line();
+  EXPECT_EQ(calls->unsigned_at("direct_calls").value(), kBeforeMove) << calls->line();
+  EXPECT_EQ(calls->text("path").value(), "ipcm") << calls->line();
+  EXPECT_EQ(moved->unsigned_at("answered").value(), kBeforeMove) << moved->line();
+  EXPECT_EQ(adopted->unsigned_at("answered").value(), kBeforeMove) << adopted->line();
+}
+
 /// Its own cluster: the test kills a node.
 class IpcmFailureTest : public PerTestCluster<IpcmClusterTest> {};
 

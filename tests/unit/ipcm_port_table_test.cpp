@@ -57,6 +57,29 @@ TEST(IpcmPortTable, QueueIsBoundedAndCloseFreesIt) {
   EXPECT_EQ(table.deliver(kPort, message(1, 1)).error(), Error::kNotFound);
 }
 
+// direct_open asks both: a port takes direct calls only while it is installed here, and
+// not from a session whose messages it still queues or holds.
+TEST(IpcmPortTable, CountsASessionsQueuedMessagesAndKnowsWhichPortsAreInstalled) {
+  PortTable table;
+  ASSERT_TRUE(table.open(kPort, 10).ok());
+  EXPECT_TRUE(table.is_local(kPort));
+  PortMessage from_session = message(1, 1);
+  from_session.charged_to = 77;
+  ASSERT_TRUE(table.deliver(kPort, from_session).ok());
+  ASSERT_TRUE(table.deliver(kPort, message(1, 2)).ok());
+  EXPECT_EQ(table.queued_from(kPort, 77), 1u);
+  EXPECT_EQ(table.queued_from(kPort, 78), 0u);
+  EXPECT_EQ(drain(table, kPort, 10).size(), 2u);
+  EXPECT_EQ(table.queued_from(kPort, 77), 0u);
+  PortMessage out[kPortQueueMax];
+  size_t count = 0;
+  ASSERT_TRUE(table.move_out(kPort, 4, out, count).ok());
+  EXPECT_FALSE(table.is_local(kPort));
+  EXPECT_FALSE(table.is_local(PortId::make(3, 9)));
+  ASSERT_TRUE(table.expect(PortId::make(3, 9), 1).ok());
+  EXPECT_FALSE(table.is_local(PortId::make(3, 9)));  // arriving
+}
+
 TEST(IpcmPortTable, MessagePoolIsSharedAndBounded) {
   PortTable table;
   size_t ports = kMessageSlots / kPortQueueMax + 1;

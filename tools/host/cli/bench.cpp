@@ -73,8 +73,8 @@ int bench_rpc(const CliOptions& options) {
   auto file = write_rpc_bench(*result, results_dir(options, "rpc"));
   if (!file) return report(file.failure());
   const std::string direct = result->local_direct_rtt_us
-                                 ? std::to_string(*result->local_direct_rtt_us) + " us"
-                                 : std::string("not built");
+                                 ? decimal_text(*result->local_direct_rtt_us, 1) + " us"
+                                 : std::string("not taken (see notes)");
   printf(
       "rpc (%s): local direct %s, local via ipcm %.1f us, remote %.1f us (medians of %lu), "
       "remote one-way %.0f msgs/s (%lu messages)  [%s]\n",

@@ -9,13 +9,14 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr const char* kDirectPathNote =
-    "local_direct_rtt_us is null: the direct local path (a sender holding the receiver's "
-    "kernel endpoint) is not built yet, so every local call goes through ipcm";
+    "local_direct_rtt_us is null: the calls on node 0 did not keep the direct path (ipcm "
+    "refused it or revoked it), so they went through ipcm";
 
 HostResult<KeyValueLine> run_calls(ControlChannel& ctl, const std::string& name, unsigned count,
-                                   std::chrono::milliseconds timeout) {
-  ProgramRun run =
-      HOST_TRY(run_program(ctl, "rpcbench call " + name + " " + std::to_string(count), timeout));
+                                   LocalPath path, std::chrono::milliseconds timeout) {
+  std::string command = "rpcbench call " + name + " " + std::to_string(count);
+  if (path == LocalPath::kIpcmOnly) command += " ipcm";
+  ProgramRun run = HOST_TRY(run_program(ctl, command, timeout));
   return result_line(run, "rpcbench: call ");
 }
 
@@ -30,15 +31,16 @@ HostResult<GuestProgram> start_rpc_server(ControlChannel& ctl, const std::string
 
 HostResult<KeyValueLine> rpc_round_trips(Cluster& cluster, unsigned client, unsigned server,
                                          const std::string& name, unsigned count, unsigned warmup,
-                                         std::chrono::milliseconds timeout) {
+                                         std::chrono::milliseconds timeout, LocalPath path) {
   const auto deadline = Clock::now() + timeout;
   GuestProgram serve =
       HOST_TRY(start_rpc_server(*cluster.node(server).control(),
                                 "serve " + name + " " + std::to_string(count + warmup), timeout));
   ControlChannel& ctl = *cluster.node(client).control();
-  HostResult<KeyValueLine> calls = warmup == 0 ? HostResult<KeyValueLine>(KeyValueLine{})
-                                               : run_calls(ctl, name, warmup, time_left(deadline));
-  if (calls) calls = run_calls(ctl, name, count, time_left(deadline));
+  HostResult<KeyValueLine> calls = warmup == 0
+                                       ? HostResult<KeyValueLine>(KeyValueLine{})
+                                       : run_calls(ctl, name, warmup, path, time_left(deadline));
+  if (calls) calls = run_calls(ctl, name, count, path, time_left(deadline));
   // The server ends by itself after its last answer; a failed caller leaves it waiting.
   HostResult<KeyValueLine> served = result_line_at_exit(
       serve, "rpcbench: serve ", calls ? time_left(deadline) : std::chrono::seconds(2));
@@ -106,9 +108,16 @@ namespace {
 HostResult<RpcBenchResult> measure_on(Cluster& cluster, const RpcBenchPlan& plan,
                                       std::chrono::milliseconds timeout) {
   RpcBenchResult result;
-  KeyValueLine local = HOST_TRY(
-      rpc_round_trips(cluster, 0, 0, "bench-local", plan.rtt_samples, plan.warmup_calls, timeout));
+  KeyValueLine local = HOST_TRY(rpc_round_trips(cluster, 0, 0, "bench-local", plan.rtt_samples,
+                                                plan.warmup_calls, timeout, LocalPath::kIpcmOnly));
   result.local_ipcm_rtt_us = HOST_TRY(local.decimal_at("median_us"));
+  KeyValueLine direct = HOST_TRY(
+      rpc_round_trips(cluster, 0, 0, "bench-direct", plan.rtt_samples, plan.warmup_calls, timeout));
+  if (HOST_TRY(direct.text("path")) == "direct") {
+    result.local_direct_rtt_us = HOST_TRY(direct.decimal_at("median_us"));
+  } else {
+    result.notes = kDirectPathNote;
+  }
   KeyValueLine remote = HOST_TRY(
       rpc_round_trips(cluster, 0, 1, "bench-remote", plan.rtt_samples, plan.warmup_calls, timeout));
   result.remote_rtt_us = HOST_TRY(remote.decimal_at("median_us"));
@@ -118,7 +127,6 @@ HostResult<RpcBenchResult> measure_on(Cluster& cluster, const RpcBenchPlan& plan
   HOST_TRY(check_sink(stream.sink, plan.stream_messages));
   result.remote_msgs_per_s = HOST_TRY(stream.sink.decimal_at("msgs_per_s"));
   result.stream_messages = plan.stream_messages;
-  result.notes = kDirectPathNote;
   return result;
 }
 

@@ -21,12 +21,16 @@ namespace atoll_os::host {
 HostResult<GuestProgram> start_rpc_server(ControlChannel& ctl, const std::string& args,
                                           std::chrono::milliseconds timeout);
 
+/// How rpcbench calls a server on its own node.
+enum class LocalPath { kDirectIfLocal, kIpcmOnly };
+
 /// `rpcbench serve NAME` on node `server` answering `warmup + count` calls, then `call NAME
 /// warmup` (unless 0) and `call NAME count` on node `client`; the second call line
-/// (samples, median_us). Server and client may be one node.
+/// (samples, median_us, direct_calls, path). Server and client may be one node.
 HostResult<KeyValueLine> rpc_round_trips(Cluster& cluster, unsigned client, unsigned server,
                                          const std::string& name, unsigned count, unsigned warmup,
-                                         std::chrono::milliseconds timeout);
+                                         std::chrono::milliseconds timeout,
+                                         LocalPath path = LocalPath::kDirectIfLocal);
 
 /// A one-way stream's result lines: the sink's and each blast's, in `senders` order.
 struct RpcStream {
@@ -49,8 +53,8 @@ HostResult<void> check_sink(const KeyValueLine& sink, uint64_t expected);
 /// The figures `tools/atoll bench rpc` reports.
 struct RpcBenchResult {
   std::string accel;
-  /// A call straight to the server's kernel endpoint on one node: absent while the direct
-  /// path is not built (then `notes` says so).
+  /// A call straight to the server's kernel endpoint on one node: absent if the calls did
+  /// not take the direct path (then `notes` says so).
   std::optional<double> local_direct_rtt_us;
   double local_ipcm_rtt_us = 0;  // medians in the guest, through ipcm
   double remote_rtt_us = 0;
@@ -68,7 +72,8 @@ struct RpcBenchPlan {
 };
 
 /// Starts a fresh two-node cluster from `config` (its node count is set to 2) and measures
-/// calls on node 0, calls node 0 -> node 1 and a stream node 0 -> node 1. `timeout` bounds
+/// calls on node 0 (direct, then through ipcm), calls node 0 -> node 1 and a stream node 0
+/// -> node 1. `timeout` bounds
 /// each step. On failure the run directories are kept and the message ends with the nodes'
 /// reports.
 HostResult<RpcBenchResult> measure_rpc(ClusterConfig config, const RpcBenchPlan& plan,

@@ -16,6 +16,19 @@ inline constexpr size_t kMessageMax = 400;
 /// The label of the empty message ipcm puts at a reply port when the message that named it
 /// cannot be delivered: the destination's node went away first. `reply` is the destination.
 inline constexpr uint32_t kLabelUndeliverable = 0xffff'ffff;
+
+/// The direct local path (docs/ipcm.md, "The direct local path"). A caller on the port's node
+/// signals kDirectBit on the port's notification and calls the owner's endpoint with
+/// kLabelDirectCall and a SendRequest as payload; the owner answers with ipc_reply and a
+/// ReceivedMessage, or with kLabelDirectRetry when the port no longer takes direct calls
+/// (it is moving or closing): the caller then goes through ipcm, and nothing ran twice.
+inline constexpr uint64_t kDirectBit = 2;
+inline constexpr uint64_t kLabelDirectCall = 0xd1ec'0001;
+inline constexpr uint64_t kLabelDirectReply = 0xd1ec'0002;
+inline constexpr uint64_t kLabelDirectRetry = 0xd1ec'0003;
+/// The owner received again without answering a direct call: the caller gets kTimedOut, as
+/// it would through ipcm when no answer comes.
+inline constexpr uint64_t kLabelDirectNoAnswer = 0xd1ec'0004;
 inline constexpr size_t kNameMax = 32;  // bytes, including the terminating NUL
 
 struct PortReply {

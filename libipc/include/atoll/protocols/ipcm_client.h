@@ -20,6 +20,8 @@ inline constexpr uint64_t kMillisecond = 1'000'000;
 inline constexpr uint64_t kSendBusyWaitNs = 10'000 * kMillisecond;
 /// The pause between two attempts on a busy link: the window opens with the peer's ack.
 inline constexpr uint64_t kBusyRetryMs = 1;
+/// Ports whose direct paths one program keeps open at once.
+inline constexpr size_t kDirectPathsMax = 8;
 
 /// How long find_ipcm() waits by default for ipcm's name: ipcm registers it only after it
 /// has found net, which may be a few seconds after the node reports ready.
@@ -42,18 +44,23 @@ class Port {
   Result<void> move_to(uint16_t node);
 
   PortId id() const { return id_; }
-  /// The oldest message queued here, waiting up to timeout_ns (abi::kForever) for one;
-  /// kTimedOut if none came.
+  /// The oldest message queued here, or a direct call waiting at the port's endpoint,
+  /// waiting up to timeout_ns (abi::kForever) for one; kTimedOut if none came. A direct
+  /// call must be answered (send() to its `reply`) before the next receive(), which
+  /// otherwise answers it with kLabelDirectNoAnswer.
   Result<ReceivedMessage> receive(uint64_t timeout_ns);
   /// Closes the port (its queued messages are dropped) and the notification.
   Result<void> close();
 
  private:
   static Result<Port> open(Client& ipcm, PortId id, uint64_t epoch);
+  Result<ReceivedMessage> take_direct_call();
+  void refuse_direct_calls();
 
   Client* ipcm_ = nullptr;
   PortId id_ = 0;
   abi::Handle notification_ = abi::kNoHandle;
+  abi::Handle direct_ = abi::kNoHandle;  // the endpoint direct calls arrive on
 };
 
 /// Sends `length` bytes (at most kMessageMax) to `destination` with `reply` (0 = none) as
@@ -69,8 +76,18 @@ Result<void> send(Client& ipcm, PortId destination, PortId reply, uint32_t label
 /// next message at `own`: the answer, if `own` serves only this exchange. kTimedOut if none
 /// came in time; kNotFound if ipcm bounced the message (the destination's node went away
 /// before taking it); send()'s errors otherwise.
+///
+/// When `destination` lives on this node the call goes straight to its owner's endpoint
+/// (the direct path, opened through ipcm at the first call and kept per port); ipcm revokes
+/// it when the port moves or closes, and the call then goes through ipcm, transparently. A
+/// direct call waits for its answer without the timeout: its owner is on this node.
 Result<ReceivedMessage> call(Client& ipcm, Port& own, PortId destination, uint32_t label,
                              const void* data, size_t length, uint64_t timeout_ns);
+
+/// Whether calls to `destination` take the direct path now (for tests and benchmarks).
+bool has_direct_path(PortId destination);
+/// Stops (false) or resumes (true) using the direct path, for comparisons.
+void use_direct_paths(bool enabled);
 
 /// Binds `name` (1..31 printable characters, no space) to a port of this session, for the
 /// whole cluster. kAlreadyExists if it is taken, kInvalidArgument for a bad name.
