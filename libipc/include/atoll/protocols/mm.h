@@ -67,6 +67,37 @@ struct Stats {
 };
 static_assert(sizeof(Stats) == 64);
 
+// ---- Migration (docs/migration.md): the memory slice, sent by mm to mm over TCP.
+
+/// Where the memory slice of a frozen process goes: mm on the node at `destination_ip`
+/// (network byte order), which must have a space for `pid` prepared (create_space) and empty.
+struct SpaceSendRequest {
+  uint64_t pid;
+  uint64_t migration_id;
+  uint32_t destination_ip;
+  uint32_t reserved;
+};
+static_assert(sizeof(SpaceSendRequest) == 24);
+
+struct MigrationRequest {
+  uint64_t migration_id;
+};
+static_assert(sizeof(MigrationRequest) == 8);
+
+enum class SliceState : uint32_t { kNone = 0, kRunning = 1, kDone = 2, kFailed = 3 };
+
+/// How a slice transfer went, as its sender saw it (kDone: the receiver acknowledged it all).
+struct SliceStatus {
+  SliceState state;
+  int32_t error;  // Error when kFailed
+  uint64_t migration_id;
+  uint64_t bytes_sent;  // on the wire, headers included
+  uint64_t pages_sent;
+  uint64_t elapsed_ns;  // from the start of the send to the receiver's acknowledgement
+  char reason[48];      // when kFailed: why, for the migration record
+};
+static_assert(sizeof(SliceStatus) == 88);
+
 #define ATOLL_PROTOCOL_DEF "atoll/protocols/mm.def"
 #include "atoll/protocols/protocol_codegen.h"
 

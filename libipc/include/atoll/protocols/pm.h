@@ -177,6 +177,58 @@ constexpr Handle find_capability(int argc, char* const* argv, const char* name) 
   return kNoHandle;
 }
 
+// ---- Migration (docs/migration.md): the process slice, sent by pm to pm over TCP. Every
+// migration operation is for privileged callers (migm) only.
+
+struct FreezeReply {
+  uint32_t threads;  // threads stopped
+  uint32_t reserved;
+  uint64_t resident_pages;
+  uint64_t page_quota;
+};
+static_assert(sizeof(FreezeReply) == 24);
+
+/// Destination side: what to prepare for a process that is coming.
+struct PrepareRequest {
+  uint64_t pid;
+  uint64_t migration_id;
+  uint64_t parent;
+  uint64_t page_quota;
+  uint32_t priority;
+  uint32_t flags;  // SpawnFlags the process had (kSpawnPrivileged)
+  char name[kProcessNameMax];
+};
+static_assert(sizeof(PrepareRequest) == 56);
+
+/// Source side: where the process slice goes (pm at `destination_ip`, network byte order).
+struct SliceRequest {
+  uint64_t pid;
+  uint64_t migration_id;
+  uint32_t destination_ip;
+  uint32_t reserved;
+};
+static_assert(sizeof(SliceRequest) == 24);
+
+struct SliceReply {
+  uint64_t bytes_sent;
+  uint64_t elapsed_ns;
+  uint32_t threads;
+  uint32_t handles;
+};
+static_assert(sizeof(SliceReply) == 24);
+
+/// What migm needs to know of a process it is asked to move.
+struct DescribeReply {
+  uint64_t pid;
+  uint64_t parent;
+  uint64_t resident_pages;
+  uint64_t page_quota;
+  uint32_t priority;
+  uint32_t flags;  // SpawnFlags
+  char name[kProcessNameMax];
+};
+static_assert(sizeof(DescribeReply) == 56);
+
 #define ATOLL_PROTOCOL_DEF "atoll/protocols/pm.def"
 #include "atoll/protocols/protocol_codegen.h"
 
