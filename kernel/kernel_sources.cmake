@@ -41,6 +41,7 @@ add_executable(atoll_kernel
   object/notification.cpp
   object/task.cpp
   object/thread.cpp
+  object/thread_suspend.cpp
   panic.cpp
   sched/scheduler.cpp
   selftest/interrupt_selftest.cpp

@@ -1,6 +1,7 @@
 // memtouch SIZE [RATE]: a memory workload for migration. Allocates SIZE bytes (suffix K, M
-// or G) and rewrites whole pages, RATE pages per second round-robin (a steady dirty rate
-// for pre-copy), or with RATE 0 every page once as fast as possible and then exits. Once a
+// or G) and writes every page once, as fast as possible; with RATE 0 it then exits, else it
+// goes on rewriting whole pages, RATE pages per second round-robin (a process of SIZE
+// resident bytes with a steady dirty rate, for the migration benchmarks and pre-copy). Once a
 // second it checks every touched page against the pattern it last wrote and prints
 // "memtouch: touched N pages, checksum 0x...": a migration that loses or mixes up a page
 // shows as a mismatch, and equal checksums before and after show that nothing changed.
@@ -118,6 +119,8 @@ int touch_once(Region& region) {
 }
 
 int touch_at_rate(Region& region, uint64_t rate) {
+  while (region.touches < region.pages) touch_next_page(region);  // all of SIZE resident
+  if (!report(region)) return 1;
   Stopwatch stopwatch;
   uint64_t next_report_ns = kReportIntervalNs;
   uint64_t credited = 0;  // page writes done or forgiven

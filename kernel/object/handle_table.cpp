@@ -76,19 +76,35 @@ Result<Handle> HandleTable::add(KernelObject* object, uint32_t rights, uint64_t 
   return encode(slot, e.generation);
 }
 
-Result<void> HandleTable::add_at(Handle value, KernelObject* object, uint32_t rights) {
+Result<void> HandleTable::add_at(Handle value, KernelObject* object, uint32_t rights,
+                                 uint64_t badge, RevocationNode* parent) {
   uint32_t slot = value & kSlotMask;
-  if (value >> kSlotBits != 0 || slot == 0 || slot >= kMaxSlots)
-    return Err(Error::kInvalidArgument);
+  if (slot == 0 || slot >= kMaxSlots) return Err(Error::kInvalidArgument);
   while (slot >= capacity_) TRY(grow());
   HandleEntry& e = entries_[slot];
   if (e.object != nullptr) return Err(Error::kAlreadyExists);
-  RevocationNode* node = RevocationNode::create(nullptr);
+  RevocationNode* node = RevocationNode::create(parent);
   if (node == nullptr) return Err(Error::kOutOfMemory);
   object->retain();
-  e = {object, rights, 0, node, e.generation};
+  e = {object, rights, badge, node, uint16_t(value >> kSlotBits)};
   ++used_;
   return success();
+}
+
+// Values order by generation first, so slot order is not value order: each call scans the
+// whole table once, keeping the `max` smallest values above `after` in `out` by insertion.
+size_t HandleTable::list(Handle after, abi::HandleListEntry* out, size_t max) {
+  size_t count = 0;
+  for (uint32_t slot = 1; slot < capacity_ && max > 0; ++slot) {
+    HandleEntry& e = entries_[slot];
+    Handle value = encode(slot, e.generation);
+    if (e.object == nullptr || value <= after || e.node->revoked()) continue;
+    if (count == max && value > out[count - 1].value) continue;
+    size_t at = count < max ? count++ : count - 1;  // when full, the largest drops out
+    for (; at > 0 && out[at - 1].value > value; --at) out[at] = out[at - 1];
+    out[at] = {value, e.object->type(), e.rights, 0, e.badge, e.object->id()};
+  }
+  return count;
 }
 
 Result<void> HandleTable::remove(Handle value) {

@@ -64,8 +64,14 @@ class HandleTable {
   /// Adds `object` (a new reference is taken). `parent` is the revocation node of the
   /// handle it derives from, if any. kOutOfMemory if the table is full.
   Result<Handle> add(KernelObject* object, uint32_t rights, uint64_t badge, RevocationNode* parent);
-  /// Puts an entry at a fixed value (boot handles); kAlreadyExists if the slot is used.
-  Result<void> add_at(Handle value, KernelObject* object, uint32_t rights);
+  /// Puts an entry at exactly `value`, slot and generation (boot handles, and a migrated
+  /// task's handles at the values it knew): kInvalidArgument if `value` cannot be a handle,
+  /// kAlreadyExists if its slot is used. `parent` as in add().
+  Result<void> add_at(Handle value, KernelObject* object, uint32_t rights, uint64_t badge = 0,
+                      RevocationNode* parent = nullptr);
+  /// Copies up to `max` live entries whose value is above `after` into `out`, in increasing
+  /// value order; the count. Work is bounded by kMaxSlots whatever the caller asks.
+  size_t list(Handle after, abi::HandleListEntry* out, size_t max);
   /// The live, unrevoked entry for `value`: kBadHandle otherwise.
   Result<HandleEntry*> lookup(Handle value) {
     HandleEntry* e = find(value);

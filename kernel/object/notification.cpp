@@ -43,6 +43,7 @@ int64_t Notification::wait(Thread& waiter, uint64_t timeout_ns, uint64_t& bits_o
   waiter.ipc.notification = this;
   waiters_.push_back(waiter);
   int64_t result = block_current(ThreadState::kBlockedNotification, timeout_ns, unlink_on_timeout);
+  // The notification may be gone now (its waiter's reference was the last): no member access.
   if (result < 0) return result;
   bits_out = waiter.ipc.notified_bits;
   return 0;

@@ -33,9 +33,11 @@ void finish_switch() {
   }
 }
 
-void load_context_of(Thread& next) {
+// Inlined: it is on every switch, the IPC fastpath's hand-off included.
+[[gnu::always_inline]] inline void load_context_of(Thread& next) {
   if (!next.is_user()) return;
   x86_64::fpu_restore(next.fpu_state());
+  x86_64::load_user_segment_bases(next.fs_base, next.gs_base);
   x86_64::set_kernel_stack(next.kernel_stack_top());
   x86_64::set_syscall_stack(next.kernel_stack_top());
   uint64_t root = next.task()->page_table().root();
@@ -145,10 +147,23 @@ void scheduler_tick() {
   }
 }
 
+namespace {
+
+// Out of line, so that the common case of preempt_if_needed stays a few tests and a jump.
+[[gnu::noinline]] void switch_at_user_boundary() {
+  Thread& self = *current;
+  self.stop_if_pending();  // every caller is on its way back to user mode
+  self.at_user_boundary = true;
+  schedule();
+  self.at_user_boundary = false;
+}
+
+}  // namespace
+
 void preempt_if_needed() {
   if (current == nullptr) return;
-  bool stopped = current->state() != ThreadState::kReady || current->suspended();
-  if (need_reschedule || stopped) schedule();
+  bool stopped = current->state() != ThreadState::kReady || current->stop_requested();
+  if (need_reschedule || stopped) switch_at_user_boundary();
 }
 
 void scheduler_start(Thread& idle_thread) {
@@ -159,6 +174,7 @@ void scheduler_start(Thread& idle_thread) {
   load_context_of(*next);
   next->retain();  // the current thread's reference
   next->slice_left = kTimeSliceTicks;
+  ++next->switches;
   current = next;
   last_switch_tsc = x86_64::read_tsc();
   uint64_t boot_stack_rsp;  // the boot stack is abandoned here

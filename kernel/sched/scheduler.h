@@ -51,7 +51,8 @@ int64_t block_and_switch_to(ThreadState state, Thread& next);
 void schedule();
 /// Timer tick: wakes expired timeouts, charges the time slice.
 void scheduler_tick();
-/// Called on the way out of an interrupt: switches if a better thread became ready.
+/// Called on the way back to user mode (system call, interrupt, resolved fault): switches if
+/// a better thread became ready, or stops the current one if its suspension is pending.
 void preempt_if_needed();
 
 /// Nanoseconds since the TSC was calibrated at boot.

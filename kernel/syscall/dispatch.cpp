@@ -29,12 +29,16 @@ Task& current_task() {
 
 }  // namespace atoll_os::kernel
 
-/// Called by syscall_entry with the saved user state; the result goes back in rax.
+/// Called by syscall_entry with the saved user state; the result goes back in rax. The
+/// number and arguments stay in the frame until then, so that a call can be restarted.
 extern "C" void syscall_dispatch(atoll_os::kernel::x86_64::InterruptFrame* frame) {
   using namespace atoll_os::kernel;
   uint64_t number = frame->rax;
   SyscallArgs args{frame->rdi, frame->rsi, frame->rdx, frame->r10, frame->r8, frame->r9};
   Handler handler = number < atoll_os::abi::kSyscallCount ? kTable.handlers[number] : nullptr;
-  frame->rax = uint64_t(handler ? handler(args) : -int64_t(atoll_os::Error::kNotSupported));
+  int64_t result = handler ? handler(args) : -int64_t(atoll_os::Error::kNotSupported);
+  // A suspension took the thread out of its wait and rewound the frame (and the frame
+  // may have been rewritten since): the call restarts from user mode, nothing to write.
+  if (result != kResultRestart) frame->rax = uint64_t(result);
   preempt_if_needed();
 }

@@ -169,7 +169,10 @@ int64_t sys_notification_wait(const SyscallArgs& args) {
   auto entry =
       current_task().handles().lookup(args.a0, abi::ObjectType::kNotification, abi::kRightRead);
   if (!entry.ok()) return -int64_t(entry.error());
-  Ref<Notification> notification(static_cast<Notification*>((*entry)->object));
+  // No reference held across the wait: a waiter holds its own while queued, wait() touches
+  // nothing of the notification after blocking, and a thread that dies blocked never
+  // unwinds its kernel stack, so a reference kept there would never be released.
+  auto* notification = static_cast<Notification*>((*entry)->object);
   uint64_t bits = 0;
   int64_t result = notification->wait(current_thread(), args.a1, bits);
   return result < 0 ? result : int64_t(bits);

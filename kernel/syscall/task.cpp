@@ -80,21 +80,17 @@ int64_t sys_thread_start(const SyscallArgs& args) {
   return 0;
 }
 
+// The current thread suspending itself stops on its way out of this call, with rax = 0.
 int64_t sys_thread_suspend(const SyscallArgs& args) {
   auto thread = lookup<Thread>(args.a0, ObjectType::kThread, abi::kRightControl);
   if (!thread.ok()) return -int64_t(thread.error());
-  (*thread)->set_suspended(true);
-  unqueue(**thread);
-  return 0;  // the current thread stops on its way out of this call
+  return syscall_result((*thread)->suspend());
 }
 
 int64_t sys_thread_resume(const SyscallArgs& args) {
   auto thread = lookup<Thread>(args.a0, ObjectType::kThread, abi::kRightControl);
   if (!thread.ok()) return -int64_t(thread.error());
-  Thread& t = **thread;
-  if (!t.suspended()) return 0;
-  t.set_suspended(false);
-  if (t.state() == ThreadState::kReady) make_ready(t);
+  (*thread)->resume();
   return 0;
 }
 
@@ -105,9 +101,9 @@ int64_t sys_thread_read_state(const SyscallArgs& args) {
   if (!t.is_user() || t.state() == ThreadState::kDead) return -int64_t(Error::kInvalidArgument);
   if (&t == &current_thread()) x86_64::fpu_save(t.fpu_state());
   const auto& f = t.user_frame();
-  abi::ThreadState s{f.rax, f.rbx, f.rcx, f.rdx,    f.rsi,     f.rdi, f.rbp,
-                     f.rsp, f.r8,  f.r9,  f.r10,    f.r11,     f.r12, f.r13,
-                     f.r14, f.r15, f.rip, f.rflags, t.fs_base, 0,     {}};
+  abi::ThreadState s{f.rax, f.rbx, f.rcx, f.rdx,    f.rsi,     f.rdi,     f.rbp,
+                     f.rsp, f.r8,  f.r9,  f.r10,    f.r11,     f.r12,     f.r13,
+                     f.r14, f.r15, f.rip, f.rflags, t.fs_base, t.gs_base, {}};
   __builtin_memcpy(s.fpu, t.fpu_state(), sizeof(s.fpu));
   return syscall_result(UserPointer<abi::ThreadState>(args.a1).write(current_task(), s));
 }
@@ -123,6 +119,8 @@ int64_t sys_thread_write_state(const SyscallArgs& args) {
   if (!in.ok()) return -int64_t(in.error());
   const abi::ThreadState& s = *in;
   if (!user_address(s.rip) || !user_address(s.rsp)) return -int64_t(Error::kInvalidArgument);
+  if (!user_address(s.fs_base) || !user_address(s.gs_base))
+    return -int64_t(Error::kInvalidArgument);
   if (!x86_64::fpu_state_valid(s.fpu)) return -int64_t(Error::kInvalidArgument);
   auto& f = t.user_frame();
   f.rax = s.rax, f.rbx = s.rbx, f.rcx = s.rcx, f.rdx = s.rdx, f.rsi = s.rsi, f.rdi = s.rdi;
@@ -130,6 +128,8 @@ int64_t sys_thread_write_state(const SyscallArgs& args) {
   f.r12 = s.r12, f.r13 = s.r13, f.r14 = s.r14, f.r15 = s.r15, f.rip = s.rip;
   f.rflags = sanitize_rflags(s.rflags, t.task()->io_ports_enabled());
   __builtin_memcpy(t.fpu_state(), s.fpu, sizeof(s.fpu));
+  t.fs_base = s.fs_base;
+  t.gs_base = s.gs_base;
   return 0;
 }
 
@@ -152,21 +152,12 @@ int64_t sys_thread_stats(const SyscallArgs& args) {
   auto thread = lookup<Thread>(args.a0, ObjectType::kThread, 0);
   if (!thread.ok()) return -int64_t(thread.error());
   Thread& t = **thread;
-  abi::ThreadStats stats{tsc_to_ns(t.cpu_tsc), t.switches, t.priority(), uint32_t(t.state())};
+  uint32_t state = uint32_t(t.state());
+  if (t.suspended() && t.state() != ThreadState::kDead) {
+    state = uint32_t(abi::ThreadRunState::kSuspended);
+  }
+  abi::ThreadStats stats{tsc_to_ns(t.cpu_tsc), t.switches, t.priority(), state};
   return syscall_result(UserPointer<abi::ThreadStats>(args.a1).write(current_task(), stats));
-}
-
-int64_t sys_handle_transfer(const SyscallArgs& args) {
-  auto task = lookup<Task>(args.a0, ObjectType::kTask, abi::kRightControl);
-  if (!task.ok()) return -int64_t(task.error());
-  auto entry = current_task().handles().lookup(uint32_t(args.a1));
-  if (!entry.ok() || args.a1 > UINT32_MAX) return -int64_t(Error::kBadHandle);
-  HandleEntry& e = **entry;
-  uint32_t rights = uint32_t(args.a2);
-  if (!(e.rights & abi::kRightTransfer)) return -int64_t(Error::kAccessDenied);
-  if (args.a2 > UINT32_MAX || (rights & ~e.rights) != 0) return -int64_t(Error::kAccessDenied);
-  if (!(*task)->alive()) return -int64_t(Error::kBadHandle);
-  return syscall_result((*task)->handles().add(e.object, rights, e.badge, e.node));
 }
 
 }  // namespace atoll_os::kernel

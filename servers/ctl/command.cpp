@@ -27,6 +27,7 @@ constexpr Usage kUsages[] = {
     {CommandKind::kPs, "ps", 0, 0, "usage: ps"},
     {CommandKind::kRun, "run", 1, 1 + kMaxRunArguments, "usage: run NAME [ARGUMENT...]"},
     {CommandKind::kKill, "kill", 1, 1, "usage: kill PID"},
+    {CommandKind::kMigrate, "migrate", 2, 3, "usage: migrate PID NODE [STRATEGY]"},
     {CommandKind::kMem, "mem", 0, 0, "usage: mem"},
     {CommandKind::kStats, "stats", 0, 0, "usage: stats"},
     {CommandKind::kHelp, "help", 0, 0, "usage: help"},
@@ -72,6 +73,22 @@ Result<Command> parse_command(std::string_view line, CommandError* error) {
     Result<uint64_t> pid = parse_number(words[0]);
     if (!pid.ok()) return fail("bad_command", "PID must be a decimal or 0x number");
     command.pid = *pid;
+  } else if (command.kind == CommandKind::kMigrate) {
+    Result<uint64_t> pid = parse_number(words[0]);
+    Result<uint64_t> node = parse_number(words[1]);
+    if (!pid.ok()) return fail("bad_command", "PID must be a decimal or 0x number");
+    if (!node.ok() || *node > protocols::pm::kMaxNode) {
+      return fail("bad_command", "NODE must be a node number");
+    }
+    command.pid = *pid;
+    command.node = *node;
+    command.strategy = protocols::migm::Strategy::kEager;
+    char name[16] = {};
+    if (count == 3 && (words[2].size() >= sizeof(name) ||
+                       (__builtin_memcpy(name, words[2].data(), words[2].size()),
+                        !protocols::migm::parse_strategy(name, command.strategy)))) {
+      return fail("bad_command", "unknown strategy; the strategies: eager");
+    }
   }
   return command;
 }

@@ -2,6 +2,8 @@
 //   ps                 the processes
 //   run NAME ARGS...   start boot module NAME with arguments
 //   kill PID           end a process
+//   migrate PID NODE [STRATEGY]
+//                      move a process of this node to NODE (strategy eager by default)
 //   mem                the node's memory
 //   stats              process and CPU totals
 //   help               the commands
@@ -12,6 +14,7 @@
 
 #include <string_view>
 
+#include "atoll/protocols/migm.h"
 #include "atoll/protocols/pm.h"
 #include "atoll/result.h"
 
@@ -19,14 +22,16 @@ namespace atoll_os::servers::ctl {
 
 inline constexpr size_t kMaxRunArguments = 32;
 
-enum class CommandKind { kPs, kRun, kKill, kMem, kStats, kHelp };
+enum class CommandKind { kPs, kRun, kKill, kMigrate, kMem, kStats, kHelp };
 
 struct Command {
   CommandKind kind;
   std::string_view name;  // kRun: the module
   std::string_view arguments[kMaxRunArguments];
   size_t argument_count;
-  uint64_t pid;  // kKill
+  uint64_t pid;                        // kKill, kMigrate
+  uint64_t node;                       // kMigrate
+  protocols::migm::Strategy strategy;  // kMigrate
 };
 
 /// Why a line is not a command: `error` is a stable tag for the JSON reply, `reason` a

@@ -3,6 +3,8 @@
 #include "control.h"
 
 #include "../lib/start_arguments.h"
+#include "atoll/protocols/names.h"
+#include "atoll/user/runtime.h"
 #include "atoll/user/syscalls.h"
 #include "command.h"
 #include "replies.h"
@@ -55,6 +57,30 @@ void run_run(Control& control, const Command& command, JsonWriter& json) {
   render_run(json, reply->pid, command.name);
 }
 
+// migm's endpoint from the name service, once.
+Result<void> find_migm(Control& control) {
+  if (control.migm.endpoint() != abi::kNoHandle) return success();
+  protocols::names::Client names(user::process_start().names);
+  protocols::names::NameRequest request{};
+  protocols::set_text(request.name, "migm", 4);
+  protocols::HandleSet handles;
+  TRY(names.lookup(request, &handles));
+  control.migm = protocols::migm::Client(handles.take(0));
+  return success();
+}
+
+void run_migrate(Control& control, const Command& command, JsonWriter& json) {
+  if (!find_migm(control).ok()) {
+    return render_error(json, "migrate", "not_found", "no migration manager on this node");
+  }
+  Result<protocols::migm::MigrationRecord> record =
+      control.migm.migrate({command.pid, static_cast<uint32_t>(command.node), command.strategy});
+  if (!record.ok()) {
+    return render_error(json, "migrate", error_name(record.error()), control.migm.last_reason());
+  }
+  render_migration(json, *record);
+}
+
 void execute(Control& control, const Command& command, JsonWriter& json) {
   switch (command.kind) {
     case CommandKind::kPs: return run_ps(control, json);
@@ -64,6 +90,7 @@ void execute(Control& control, const Command& command, JsonWriter& json) {
       if (!killed.ok()) return render_failure(control, json, "kill", killed.error());
       return render_kill(json, command.pid);
     }
+    case CommandKind::kMigrate: return run_migrate(control, command, json);
     case CommandKind::kMem: {
       Result<protocols::mm::Stats> stats = control.pm.memory({});
       if (!stats.ok()) return render_failure(control, json, "mem", stats.error());

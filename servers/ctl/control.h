@@ -7,6 +7,7 @@
 
 #include <string_view>
 
+#include "atoll/protocols/migm.h"
 #include "atoll/protocols/pm.h"
 #include "atoll/user/lock.h"
 #include "line_assembler.h"
@@ -36,6 +37,7 @@ struct Control {
   char reply_buffer[32 * 1024];
   protocols::pm::ProcessEntry entries[kMaxListed];
   protocols::pm::Client pm;
+  protocols::migm::Client migm;  // looked up at the first migrate
   abi::Handle irq = abi::kNoHandle;
   abi::Handle notification = abi::kNoHandle;
   uint64_t node = 0;

@@ -58,6 +58,32 @@ void render_kill(JsonWriter& json, uint64_t pid) {
   begin_ok(json, "kill").field("pid", pid).end_object();
 }
 
+void render_migration(JsonWriter& json, const protocols::migm::MigrationRecord& record) {
+  bool ok = record.error == 0;
+  json.begin_object().field_bool("ok", ok).field("cmd", "migrate");
+  if (!ok) {
+    json.field("error", error_name(static_cast<Error>(record.error)))
+        .field("reason", std::string_view(record.reason));
+  }
+  json.field("pid", record.pid)
+      .field("from", uint64_t{record.from_node})
+      .field("to", uint64_t{record.to_node})
+      .field("strategy", protocols::migm::strategy_name(record.strategy))
+      .field("migration_id", record.migration_id)
+      .field("total_ns", record.total_ns)
+      .field("freeze_ns", record.freeze_ns)
+      .field("negotiate_ns", record.negotiate_ns)
+      .field("freeze_step_ns", record.freeze_step_ns)
+      .field("memory_ns", record.memory_ns)
+      .field("process_ns", record.process_ns)
+      .field("commit_ns", record.commit_ns)
+      .field("release_ns", record.release_ns)
+      .field("bytes_sent", record.bytes_sent)
+      .field("pages_sent", record.pages_sent)
+      .field("address_space_bytes", record.address_space_bytes)
+      .end_object();
+}
+
 void render_mem(JsonWriter& json, const protocols::mm::Stats& stats) {
   begin_ok(json, "mem")
       .field("total_frames", stats.kernel.total_frames)
@@ -85,7 +111,8 @@ void render_stats(JsonWriter& json, const protocols::pm::StatsReply& stats) {
 
 void render_help(JsonWriter& json) {
   begin_ok(json, "help").begin_array("commands");
-  for (const char* usage : {"ps", "run NAME [ARGUMENT...]", "kill PID", "mem", "stats", "help"}) {
+  for (const char* usage : {"ps", "run NAME [ARGUMENT...]", "kill PID",
+                            "migrate PID NODE [STRATEGY]", "mem", "stats", "help"}) {
     json.string(usage);
   }
   json.end_array().end_object();

@@ -6,6 +6,7 @@
 
 #include <string_view>
 
+#include "atoll/protocols/migm.h"
 #include "atoll/protocols/mm.h"
 #include "atoll/protocols/pm.h"
 #include "json_writer.h"
@@ -22,6 +23,11 @@ void render_error(JsonWriter& json, const char* command, std::string_view error,
 void render_ps(JsonWriter& json, const protocols::pm::ProcessEntry* entries, size_t count);
 void render_run(JsonWriter& json, uint64_t pid, std::string_view name);
 void render_kill(JsonWriter& json, uint64_t pid);
+/// The migration record: {"ok":true,"cmd":"migrate","pid":..,"from":..,"to":..,"strategy":..,
+/// "total_ns":..,"freeze_ns":..,"negotiate_ns":..,"freeze_step_ns":..,"memory_ns":..,
+/// "process_ns":..,"commit_ns":..,"release_ns":..,"bytes_sent":..,"pages_sent":..,
+/// "address_space_bytes":..}; a failed one has "ok":false, "error" and "reason" too.
+void render_migration(JsonWriter& json, const protocols::migm::MigrationRecord& record);
 void render_mem(JsonWriter& json, const protocols::mm::Stats& stats);
 void render_stats(JsonWriter& json, const protocols::pm::StatsReply& stats);
 void render_help(JsonWriter& json);

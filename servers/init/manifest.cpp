@@ -14,6 +14,7 @@ Result<ManifestCapability> parse_capability(std::string_view token, const char**
   if (token == "@ioports") return ManifestCapability{CapabilityKind::kIoPorts, 0};
   if (token == "@names-endpoint") return ManifestCapability{CapabilityKind::kNamesEndpoint, 0};
   if (token == "@dma") return ManifestCapability{CapabilityKind::kDma, 0};
+  if (token == "@mm-endpoint") return ManifestCapability{CapabilityKind::kMmEndpoint, 0};
   constexpr std::string_view kIrq = "@irq=";
   if (token.substr(0, kIrq.size()) != kIrq) return Err(Error::kBadFormat);
   std::string_view digits = token.substr(kIrq.size());
@@ -79,6 +80,7 @@ const char* capability_name(CapabilityKind kind) {
     case CapabilityKind::kIrq: return "irq";
     case CapabilityKind::kNamesEndpoint: return "endpoint";
     case CapabilityKind::kDma: return "dma";
+    case CapabilityKind::kMmEndpoint: return "mm";
   }
   return "unknown";
 }

@@ -6,6 +6,7 @@
 //   @irq=N            legacy IRQ line N, 0..15     (cap "irq")
 //   @names-endpoint   the name service's endpoint  (cap "endpoint"), to receive on
 //   @dma              contiguous memory with its physical address (cap "dma"), for drivers
+//   @mm-endpoint      mm's endpoint, system-badged (cap "mm"), for migm's migration calls
 // An argument `$KEY` is replaced by `KEY=VALUE` from the kernel command line (dropped if the
 // command line lacks KEY): node identity reaches the servers that need it this way.
 // The first two lines must be `mm` and `pm`: init starts those itself, pm the rest.
@@ -26,7 +27,7 @@ inline constexpr size_t kMaxEntryArguments = 8;
 inline constexpr size_t kMaxEntryCapabilities = abi::kMessageHandlesMax;
 inline constexpr size_t kMaxServerName = 31;
 
-enum class CapabilityKind { kIoPorts, kIrq, kNamesEndpoint, kDma };
+enum class CapabilityKind { kIoPorts, kIrq, kNamesEndpoint, kDma, kMmEndpoint };
 
 struct ManifestCapability {
   CapabilityKind kind;

@@ -48,6 +48,9 @@ Result<abi::Handle> capability_handle(const Boot& boot, const ManifestCapability
     case CapabilityKind::kDma: return duplicate_whole(abi::kBootDma);
     case CapabilityKind::kNamesEndpoint:
       return user::handle_duplicate(boot.names_endpoint, abi::kRightRead | abi::kRightTransfer);
+    case CapabilityKind::kMmEndpoint:  // a system-badged copy: mm's migration operations
+      return user::handle_duplicate(boot.mm_endpoint, abi::kRightWrite | abi::kRightTransfer,
+                                    kSystemBadge);
   }
   return Err(Error::kInvalidArgument);
 }
@@ -75,6 +78,8 @@ Result<void> start_mm(Boot& boot, const char** reason) {
   spec.death_notification = boot.deaths;
   spec.death_bits = boot.mm.death_bit;
   spec.self_task_rights = abi::kRightsAll;  // memory rights: it maps its scratch page
+  // The name service, badged with mm's PID: mm finds net through it to move migration slices.
+  spec.names = {boot.names_endpoint, abi::kRightWrite, spec.pid};
   spec.capabilities[spec.capability_count++] = {"endpoint", {boot.mm_endpoint, abi::kRightRead}};
   EagerProcess mm = TRY(load_eager(abi::kBootSelfTask, spec, kMmMemory, reason));
   boot.mm.task = mm.task;

@@ -1,68 +1,16 @@
 // Encoding and bounds-checked decoding of ipcm frames.
 #include "wire.h"
 
+#include "../lib/little_endian.h"
+
 namespace atoll_os::servers::ipcm::wire {
 namespace {
 
 // The last Error value a LOOKUP_REPLY may carry; later ones are unknown to version 1.
 constexpr uint32_t kErrorLast = uint32_t(Error::kNotSupported);
 
-// Appends little-endian fields; the caller has checked that they fit.
-class Writer {
- public:
-  explicit Writer(uint8_t* out) : out_(out) {}
-  void u8(uint8_t v) { out_[used_++] = v; }
-  void u16(uint16_t v) { little_endian(v, 2); }
-  void u32(uint32_t v) { little_endian(v, 4); }
-  void u64(uint64_t v) { little_endian(v, 8); }
-  void bytes(const void* data, size_t size) {
-    if (size != 0) __builtin_memcpy(out_ + used_, data, size);
-    used_ += size;
-  }
-  size_t used() const { return used_; }
-
- private:
-  void little_endian(uint64_t v, size_t size) {
-    for (size_t i = 0; i < size; ++i) out_[used_++] = uint8_t(v >> (8 * i));
-  }
-  uint8_t* out_;
-  size_t used_ = 0;
-};
-
-// Reads little-endian fields; every read checks the bounds and the first failure sticks.
-class Reader {
- public:
-  explicit Reader(std::span<const uint8_t> in) : in_(in) {}
-  uint8_t u8() { return uint8_t(little_endian(1)); }
-  uint16_t u16() { return uint16_t(little_endian(2)); }
-  uint32_t u32() { return uint32_t(little_endian(4)); }
-  uint64_t u64() { return little_endian(8); }
-  void bytes(void* out, size_t size) {
-    if (!take(size)) return;
-    if (size != 0) __builtin_memcpy(out, in_.data() + used_ - size, size);
-  }
-  bool ok() const { return ok_; }
-  size_t remaining() const { return in_.size() - used_; }
-
- private:
-  bool take(size_t size) {
-    if (!ok_ || size > remaining()) {
-      ok_ = false;
-      return false;
-    }
-    used_ += size;
-    return true;
-  }
-  uint64_t little_endian(size_t size) {
-    if (!take(size)) return 0;
-    uint64_t v = 0;
-    for (size_t i = 0; i < size; ++i) v |= uint64_t(in_[used_ - size + i]) << (8 * i);
-    return v;
-  }
-  std::span<const uint8_t> in_;
-  size_t used_ = 0;
-  bool ok_ = true;
-};
+using Writer = LittleEndianWriter;
+using Reader = LittleEndianReader;
 
 Result<void> reject(const char*& reason, const char* why, Error error = Error::kBadFormat) {
   reason = why;

@@ -9,8 +9,8 @@ namespace atoll_os::servers::migration {
 namespace {
 
 constexpr uint64_t kNetRetryMs = 200;
+constexpr uint64_t kRefusedRetryMs = 100;
 constexpr size_t kReceiverStack = 64 * 1024;
-constexpr uint32_t kReceiverPriority = 12;
 
 net::Client g_net;
 bool g_net_found = false;
@@ -59,13 +59,20 @@ Result<net::Client*> slice_net() {
   return &g_net;
 }
 
+// A refused connection is tried again for a while: the receiver may still be starting (it
+// listens once it has found net, a moment after its node reports ready).
 Result<SliceChannel> SliceChannel::connect(net::Client& net, uint32_t ip, uint16_t port) {
-  net::Stream* stream = TRY(net::Stream::connect(net, ip, port));
-  if (Result<void> connected = stream->wait_connected(kSliceIdleTimeoutNs); !connected.ok()) {
+  const uint64_t give_up = user::now_ns() + kSliceIdleTimeoutNs;
+  for (;;) {
+    net::Stream* stream = TRY(net::Stream::connect(net, ip, port));
+    Result<void> connected = stream->wait_connected(kSliceIdleTimeoutNs);
+    if (connected.ok()) return SliceChannel(stream);
     (void)stream->close(0);
-    return Err(connected.error());
+    if (connected.error() != Error::kNotFound || user::now_ns() > give_up) {
+      return Err(connected.error());
+    }
+    (void)user::sleep_ms(kRefusedRetryMs);
   }
-  return SliceChannel(stream);
 }
 
 Result<void> SliceChannel::write(const void* data, size_t length) {
@@ -87,6 +94,16 @@ Result<void> SliceChannel::write_header(SliceKind kind, uint64_t migration_id, u
                                         uint64_t body_bytes) {
   SliceHeader header{kSliceMagic, kSliceVersion, kind, migration_id, pid, body_bytes};
   return write(&header, sizeof(header));
+}
+
+Result<void> SliceChannel::write_small_slice(SliceKind kind, uint64_t migration_id, uint64_t pid,
+                                             const void* body, size_t length) {
+  static uint8_t buffer[sizeof(SliceHeader) + kSmallSliceMax];  // callers send one at a time
+  if (length > kSmallSliceMax) return Err(Error::kOutOfRange);
+  SliceHeader header{kSliceMagic, kSliceVersion, kind, migration_id, pid, length};
+  __builtin_memcpy(buffer, &header, sizeof(header));
+  __builtin_memcpy(buffer + sizeof(header), body, length);
+  return write(buffer, sizeof(header) + length);
 }
 
 Result<SliceHeader> SliceChannel::read_header(SliceKind expected) {
@@ -122,10 +139,11 @@ void SliceChannel::close() {
   stream_ = nullptr;
 }
 
-Result<void> start_slice_receiver(uint16_t port, SliceHandler handle, void* context) {
+Result<void> start_slice_receiver(uint16_t port, SliceHandler handle, void* context,
+                                  uint32_t priority) {
   auto* receiver = new Receiver{port, handle, context};
   Result<void> spawned =
-      user::spawn_thread(receiver_thread, receiver, kReceiverStack, kReceiverPriority).ok()
+      user::spawn_thread(receiver_thread, receiver, kReceiverStack, priority).ok()
           ? success()
           : Result<void>(Err(Error::kOutOfMemory));
   if (!spawned.ok()) delete receiver;

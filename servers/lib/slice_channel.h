@@ -42,6 +42,8 @@ struct SliceAck {
 };
 static_assert(sizeof(SliceAck) == 64);
 
+inline constexpr size_t kSmallSliceMax = 32 * 1024;
+
 /// How long a slice connection may sit without progress before it is given up.
 inline constexpr uint64_t kSliceIdleTimeoutNs = 5'000'000'000;
 
@@ -60,6 +62,12 @@ class SliceChannel {
   /// Writes the header of a slice with `body_bytes` to follow.
   Result<void> write_header(SliceKind kind, uint64_t migration_id, uint64_t pid,
                             uint64_t body_bytes);
+  /// A whole small slice, header and body, in one write (at most kSmallSliceMax bytes of
+  /// body): two writes would go as two segments, and Nagle's algorithm holds the second
+  /// until the first is acknowledged, which a fresh connection may delay by a
+  /// retransmission timeout (2.5 s measured).
+  Result<void> write_small_slice(SliceKind kind, uint64_t migration_id, uint64_t pid,
+                                 const void* body, size_t length);
   /// Reads and checks a header (magic, version, kind): kBadFormat otherwise.
   Result<SliceHeader> read_header(SliceKind expected);
   Result<void> write_ack(Error error, uint64_t pages, const char* reason);
@@ -74,8 +82,12 @@ class SliceChannel {
 /// Serves slice connections on `port` in a thread of its own, one connection at a time:
 /// `handle(channel, context)` reads the header, the body and answers with an ack; the
 /// channel is closed after it. The net server is looked up (again and again) until found.
+/// `priority`: the thread's; a receiver that shares a YieldingLock with the server's main
+/// thread must run at its priority (a waiter only yields, so a lower-priority holder would
+/// never run again).
 using SliceHandler = void (*)(SliceChannel& channel, void* context);
-Result<void> start_slice_receiver(uint16_t port, SliceHandler handle, void* context);
+Result<void> start_slice_receiver(uint16_t port, SliceHandler handle, void* context,
+                                  uint32_t priority);
 
 /// A session with net for the senders of slices, found (and kept) on first use.
 Result<net::Client*> slice_net();

@@ -75,10 +75,19 @@ class AddressSpace {
     ++faults_refused_;
     last_refused_address_ = address;
   }
+  /// Whether `pages` more resident pages stay within the quota.
+  bool has_room(uint64_t pages) const {
+    return resident_pages_ <= page_quota_ && pages <= page_quota_ - resident_pages_;
+  }
+  /// Counts pages installed by a received migration slice (not faults).
+  void note_received(uint64_t pages) { resident_pages_ += pages; }
 
   uint64_t pid() const { return pid_; }
   abi::Handle task() const { return task_; }
   size_t region_count() const { return region_count_; }
+  const Region& region(size_t index) const { return regions_[index]; }
+  uint64_t page_quota() const { return page_quota_; }
+  uint64_t resident_pages() const { return resident_pages_; }
   protocols::mm::SpaceInfo info() const;
 
  private:

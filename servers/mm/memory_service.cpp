@@ -9,6 +9,8 @@ namespace {
 using protocols::Call;
 using protocols::Empty;
 using protocols::kSystemBadge;
+using protocols::mm::SliceState;
+using protocols::mm::SliceStatus;
 
 Result<void> require_system(Call& call) {
   if (call.badge != kSystemBadge) return call.fail(Error::kAccessDenied, "mm serves pm only");
@@ -24,6 +26,28 @@ void answer_fault(abi::Message& message, uint64_t label) {
 }
 
 }  // namespace
+
+// The defaults of the migration primitives: a kernel seam that moves no slices.
+Result<abi::Handle> MemoryKernel::duplicate(abi::Handle) {
+  return Err(Error::kNotSupported);
+}
+Result<uint64_t> MemoryKernel::query(abi::Handle, uint64_t, uint64_t, uint64_t*) {
+  return Err(Error::kNotSupported);
+}
+Result<const uint8_t*> MemoryKernel::borrow(SliceWindow, abi::Handle, uint64_t, uint64_t) {
+  return Err(Error::kNotSupported);
+}
+Result<uint8_t*> MemoryKernel::stage(SliceWindow, uint64_t) {
+  return Err(Error::kNotSupported);
+}
+Result<void> MemoryKernel::install(SliceWindow, abi::Handle, uint64_t, uint64_t, uint32_t) {
+  return Err(Error::kNotSupported);
+}
+void MemoryKernel::release(SliceWindow, uint64_t) {}
+void MemoryKernel::unmap(abi::Handle, uint64_t, uint64_t) {}
+Result<void> MemoryKernel::wake_sender() {
+  return Err(Error::kNotSupported);
+}
 
 AddressSpace* MemoryService::find(uint64_t pid) {
   for (size_t i = 0; i < kMaxSpaces; ++i) {
@@ -101,6 +125,89 @@ Result<protocols::mm::Stats> MemoryService::stats(const Empty&, Call& call) {
   stats.faults_resolved = faults_resolved_;
   stats.faults_refused = faults_refused_;
   return stats;
+}
+
+Result<Empty> MemoryService::space_send(const protocols::mm::SpaceSendRequest& request,
+                                        Call& call) {
+  TRY(require_system(call));
+  if (send_pending_ || send_running_) return call.fail(Error::kBusy, "a send is running");
+  AddressSpace* space = find(request.pid);
+  if (space == nullptr) return call.fail(Error::kNotFound, "no space for pid");
+  Result<abi::Handle> task = kernel_.duplicate(space->task());
+  if (!task.ok()) return call.fail(task.error(), "cannot hold the task");
+  if (Result<void> woken = kernel_.wake_sender(); !woken.ok()) {
+    kernel_.close(*task);
+    return call.fail(woken.error(), "no migration thread");
+  }
+  pending_send_ = SendJob{request, *space, *task};
+  send_pending_ = true;
+  SliceStatus& status = sends_[next_send_++ % kSendHistory];
+  status = SliceStatus{};
+  status.state = SliceState::kRunning;
+  status.migration_id = request.migration_id;
+  return Empty{};
+}
+
+Result<SliceStatus> MemoryService::space_send_status(const protocols::mm::MigrationRequest& request,
+                                                     Call& call) {
+  TRY(require_system(call));
+  SliceStatus* status = send_status(request.migration_id);
+  if (status != nullptr) return *status;
+  SliceStatus unknown{};
+  unknown.migration_id = request.migration_id;
+  return unknown;  // kNone
+}
+
+SliceStatus* MemoryService::send_status(uint64_t migration_id) {
+  // Newest first: an id migm reuses answers for its latest send.
+  for (size_t i = 1; i <= kSendHistory && i <= next_send_; ++i) {
+    SliceStatus& status = sends_[(next_send_ - i) % kSendHistory];
+    if (status.migration_id == migration_id && status.state != SliceState::kNone) return &status;
+  }
+  return nullptr;
+}
+
+bool MemoryService::take_send(SendJob& job) {
+  if (!send_pending_) return false;
+  job = pending_send_;
+  send_pending_ = false;
+  send_running_ = true;
+  return true;
+}
+
+void MemoryService::finish_send(const SliceStatus& status) {
+  send_running_ = false;
+  if (SliceStatus* slot = send_status(status.migration_id); slot != nullptr) *slot = status;
+}
+
+Result<ReceiveTarget> MemoryService::prepare_receive(uint64_t pid, SliceError* refusal) {
+  AddressSpace* space = find(pid);
+  if (space == nullptr) {
+    *refusal = {Error::kNotFound, "no space prepared for the pid"};
+    return Err(Error::kNotFound);
+  }
+  if (space->region_count() != 0 || space->resident_pages() != 0) {
+    *refusal = {Error::kAlreadyExists, "the prepared space is not empty"};
+    return Err(Error::kAlreadyExists);
+  }
+  Result<abi::Handle> task = kernel_.duplicate(space->task());
+  if (!task.ok()) {
+    *refusal = {task.error(), "cannot hold the prepared task"};
+    return Err(task.error());
+  }
+  return ReceiveTarget{*space, *task};
+}
+
+Result<void> MemoryService::commit_receive(const AddressSpace& filled, SliceError* refusal) {
+  AddressSpace* space = find(filled.pid());
+  // A destroy (and a new create_space) while the slice came in: that space is not ours.
+  if (space == nullptr || space->task() != filled.task() || space->region_count() != 0 ||
+      space->resident_pages() != 0) {
+    *refusal = {Error::kNotFound, "the prepared space went away during the transfer"};
+    return Err(Error::kNotFound);
+  }
+  *space = filled;
+  return success();
 }
 
 Result<void> MemoryService::resolve(AddressSpace& space, const FaultPlan& plan) {

@@ -8,11 +8,18 @@
 #include "address_space.h"
 #include "atoll/abi/syscalls.h"
 #include "atoll/protocols/mm.h"
+#include "memory_slice.h"
 
 namespace atoll_os::servers::mm {
 
 inline constexpr size_t kMaxSpaces = 256;
 inline constexpr uint64_t kDefaultPageQuota = 16384;  // 64 MiB per process unless pm says
+/// Sends whose status space_send_status still answers (migm polls the newest).
+inline constexpr size_t kSendHistory = 8;
+
+/// Where in mm's own address space a migration thread maps the pages it moves: one window
+/// per thread (the sender's, the receiver's), kMaxRunPages pages each.
+enum class SliceWindow { kSend, kReceive };
 
 /// The system calls mm's logic needs.
 class MemoryKernel {
@@ -26,8 +33,46 @@ class MemoryKernel {
   virtual void close(abi::Handle handle) = 0;
   virtual Result<abi::MemoryInfo> memory_info() = 0;
 
+  // Migration (memory slices). Not needed by the fault path: kNotSupported unless overridden.
+
+  /// Another handle to `task` with the same rights, for work done outside the space lock.
+  virtual Result<abi::Handle> duplicate(abi::Handle task);
+  /// Sets one bit per present page of [vaddr, +pages) of `task` in `bitmap`; how many.
+  virtual Result<uint64_t> query(abi::Handle task, uint64_t vaddr, uint64_t pages,
+                                 uint64_t* bitmap);
+  /// Maps `pages` present pages of `task` from `vaddr` read-only at `window`; their bytes.
+  virtual Result<const uint8_t*> borrow(SliceWindow window, abi::Handle task, uint64_t vaddr,
+                                        uint64_t pages);
+  /// Maps `pages` fresh zeroed writable pages at `window`; their bytes.
+  virtual Result<uint8_t*> stage(SliceWindow window, uint64_t pages);
+  /// Maps the first `pages` pages of `window` into `task` at `vaddr` with `flags` (shared:
+  /// the task keeps the frames after release()).
+  virtual Result<void> install(SliceWindow window, abi::Handle task, uint64_t vaddr, uint64_t pages,
+                               uint32_t flags);
+  /// Unmaps the first `pages` pages of `window`.
+  virtual void release(SliceWindow window, uint64_t pages);
+  /// Unmaps [vaddr, +pages) of `task`, what of it is mapped.
+  virtual void unmap(abi::Handle task, uint64_t vaddr, uint64_t pages);
+  /// Tells mm's migration thread that a send is queued.
+  virtual Result<void> wake_sender();
+
  protected:
   ~MemoryKernel() = default;
+};
+
+/// A send queued by space_send for the migration thread: a copy of the space (regions) and
+/// a handle of its own to the task, which the thread closes when done.
+struct SendJob {
+  protocols::mm::SpaceSendRequest request;
+  AddressSpace space;
+  abi::Handle task;
+};
+
+/// A prepared space a slice is received into: an empty copy to fill, and a handle of the
+/// receiver's own to the task (closed by the receiver).
+struct ReceiveTarget {
+  AddressSpace space;
+  abi::Handle task;
 };
 
 /// What became of one page fault, for the log.
@@ -54,6 +99,26 @@ class MemoryService {
   Result<protocols::mm::SpaceInfo> space_info(const protocols::mm::PidRequest& request,
                                               protocols::Call& call);
   Result<protocols::mm::Stats> stats(const protocols::Empty& request, protocols::Call& call);
+  Result<protocols::Empty> space_send(const protocols::mm::SpaceSendRequest& request,
+                                      protocols::Call& call);
+  Result<protocols::mm::SliceStatus> space_send_status(
+      const protocols::mm::MigrationRequest& request, protocols::Call& call);
+
+  // The migration threads' side. Every method of this class is called with mm's space lock
+  // held (the main loop and the migration threads share the table); the threads drop it
+  // while they move pages.
+
+  /// The send queued by space_send, if any; the caller owns job.task from then on.
+  bool take_send(SendJob& job);
+  /// Records the outcome of the running send; a new one may be queued after it.
+  void finish_send(const protocols::mm::SliceStatus& status);
+  /// The space prepared for `pid` (it must exist and have no regions yet) to receive into.
+  Result<ReceiveTarget> prepare_receive(uint64_t pid, SliceError* refusal);
+  /// Makes `filled` (a target of prepare_receive, filled) the space of its pid, if that
+  /// space is still the one prepared and still empty.
+  Result<void> commit_receive(const AddressSpace& filled, SliceError* refusal);
+  /// The size of boot module `index`; 0 if there is none. Reads only immutable state.
+  uint64_t module_size(uint32_t index) const;
 
   /// Answers a kernel page-fault message in place (label kLabelFaultResolved or
   /// kLabelFaultRefused, no payload). The badge names the space.
@@ -64,7 +129,7 @@ class MemoryService {
  private:
   AddressSpace* find(uint64_t pid);
   Result<void> resolve(AddressSpace& space, const FaultPlan& plan);
-  uint64_t module_size(uint32_t index) const;
+  protocols::mm::SliceStatus* send_status(uint64_t migration_id);
 
   MemoryKernel& kernel_;
   const abi::BootModuleTable* modules_;
@@ -73,6 +138,12 @@ class MemoryService {
   size_t space_count_ = 0;
   uint64_t faults_resolved_ = 0;
   uint64_t faults_refused_ = 0;
+  // Migration, source side: at most one send runs; its job waits here until taken.
+  SendJob pending_send_{};
+  bool send_pending_ = false;
+  bool send_running_ = false;
+  protocols::mm::SliceStatus sends_[kSendHistory] = {};
+  size_t next_send_ = 0;
 };
 
 }  // namespace atoll_os::servers::mm

@@ -88,6 +88,7 @@ Result<pm::SpawnReply> ProcessService::spawn(const pm::SpawnRequest& request, Ca
   }
   process.task = launched->task;
   process.thread = launched->thread;
+  process.priority = priority;
   return pm::SpawnReply{process.pid};
 }
 
@@ -119,6 +120,10 @@ Result<Empty> ProcessService::kill(const pm::KillRequest& request, Call& call) {
   }
   if (!is_privileged(call.badge) && call.badge != process->parent) {
     return call.fail(Error::kAccessDenied, "neither its parent nor privileged");
+  }
+  // A frozen process may be about to run on elsewhere: killing it here could not stop that.
+  if (process->migration != Migration::kNone) {
+    return call.fail(Error::kBusy, "migrating; ask again when it has moved or thawed");
   }
   Result<void> killed = kernel_.task_kill(process->task, request.code);
   if (!killed.ok()) return call.fail(killed.error(), "task_kill failed");

@@ -4,7 +4,11 @@
 
 #include <stdint.h>
 
+#include <span>
+
 #include "atoll/protocols/pm.h"
+#include "migration.h"
+#include "process_slice.h"
 #include "process_table.h"
 
 namespace atoll_os::servers::pm {
@@ -46,7 +50,9 @@ inline constexpr uint32_t kMaxApplicationPriority = 15;
 
 class ProcessService {
  public:
-  ProcessService(ProcessKernel& kernel, uint64_t node) : kernel_(kernel), table_(node) {}
+  /// Without `migration`, the migration operations answer kNotSupported.
+  ProcessService(ProcessKernel& kernel, uint64_t node, MigrationKernel* migration = nullptr)
+      : kernel_(kernel), migration_(migration), table_(node) {}
 
   Result<protocols::pm::SpawnReply> spawn(const protocols::pm::SpawnRequest& request,
                                           protocols::Call& call);
@@ -64,6 +70,31 @@ class ProcessService {
   Result<protocols::Empty> adopt(const protocols::pm::AdoptRequest& request, protocols::Call& call);
   Result<protocols::Empty> reap(const protocols::pm::ReapRequest& request, protocols::Call& call);
 
+  // Migration, source side (migration.cpp).
+  Result<protocols::pm::DescribeReply> migrate_describe(const protocols::pm::PidRequest& request,
+                                                        protocols::Call& call);
+  Result<protocols::pm::FreezeReply> migrate_freeze(const protocols::pm::PidRequest& request,
+                                                    protocols::Call& call);
+  Result<protocols::Empty> migrate_thaw(const protocols::pm::PidRequest& request,
+                                        protocols::Call& call);
+  Result<protocols::pm::SliceReply> migrate_send(const protocols::pm::SliceRequest& request,
+                                                 protocols::Call& call);
+  Result<protocols::Empty> migrate_release(const protocols::pm::PidRequest& request,
+                                           protocols::Call& call);
+  // Migration, destination side.
+  Result<protocols::Empty> migrate_prepare(const protocols::pm::PrepareRequest& request,
+                                           protocols::Call& call);
+  Result<protocols::Empty> migrate_commit(const protocols::pm::PidRequest& request,
+                                          protocols::Call& call);
+  Result<protocols::Empty> migrate_abort(const protocols::pm::PidRequest& request,
+                                         protocols::Call& call);
+  /// A process slice body as it came off the wire, for the prepared process `pid` of
+  /// migration `migration_id` (from the SliceHeader): decoded, checked against the
+  /// prepared record, its handles installed and its thread made (not started). On failure
+  /// `*reason` says why and the process stays prepared without a slice.
+  Result<void> receive_slice(uint64_t pid, uint64_t migration_id, std::span<const uint8_t> body,
+                             const char** reason);
+
   ProcessTable& table() { return table_; }
   const EventQueue& events() const { return events_; }
 
@@ -74,7 +105,31 @@ class ProcessService {
   void finish(Process& process, const abi::TaskStatus& status);
   void fill_entry(Process& process, protocols::pm::ProcessEntry& entry);
 
+  // Migration helpers (migration.cpp).
+  /// The live, migratable process `pid` for a privileged caller, or the failure.
+  Result<Process*> migratable(uint64_t pid, protocols::Call& call);
+  /// The migration primitives for a privileged caller, or the failure.
+  Result<MigrationKernel*> migration_for(protocols::Call& call);
+  /// Fills slice.handles from the process's table; kNotSupported with the reason in
+  /// reason_ when a handle cannot move.
+  Result<void> collect_handles(Process& process, ProcessSlice& slice, const char** reason);
+  Result<void> check_movable(Process& process, const char** reason);
+  Result<void> install_handles(Process& process, const ProcessSlice& slice, const char** reason);
+  /// Kills and forgets a process without an exit event (it lives on elsewhere, or never
+  /// started here).
+  void drop(Process& process);
+
+  /// Reasons composed at run time (a handle's value), valid until the next one.
+  char reason_[protocols::kReasonMax] = {};
+  // One slice each way at a time: migrate_send runs on the main loop, receive_slice on the
+  // slice receiver thread, and each is only called under pm's service lock (main.cpp).
+  ProcessSlice outgoing_ = {};
+  uint8_t outgoing_wire_[kSliceBodyMax] = {};
+  ProcessSlice incoming_ = {};
+  abi::HandleListEntry listed_[kSliceHandlesMax + 1] = {};
+
   ProcessKernel& kernel_;
+  MigrationKernel* migration_;
   ProcessTable table_;
   EventQueue events_;
   abi::Handle console_ = abi::kNoHandle;

@@ -56,7 +56,33 @@ Result<Process*> ProcessTable::adopt(uint64_t pid, std::string_view name) {
   return p;
 }
 
+Result<Process*> ProcessTable::import(uint64_t pid, uint64_t parent, std::string_view name,
+                                      bool privileged) {
+  if (find_any(pid) != nullptr) return Err(Error::kAlreadyExists);
+  Process* p = free_slot();
+  if (p == nullptr) return Err(Error::kOutOfMemory);
+  *p = Process{};
+  p->pid = pid;
+  p->parent = parent;
+  set_name(*p, name);
+  p->phase = Phase::kIncoming;
+  p->privileged = privileged;
+  p->state = abi::TaskState::kRunning;
+  return p;
+}
+
+void ProcessTable::commit(Process& process) {
+  process.phase = Phase::kLive;
+  process.migration = Migration::kNone;
+  ++started_;
+}
+
 Process* ProcessTable::find(uint64_t pid) {
+  Process* p = find_any(pid);
+  return p != nullptr && p->phase != Phase::kIncoming ? p : nullptr;
+}
+
+Process* ProcessTable::find_any(uint64_t pid) {
   for (Process& p : slots_) {
     if (p.phase != Phase::kFree && p.pid == pid) return &p;
   }
@@ -95,7 +121,8 @@ size_t ProcessTable::list(uint64_t after, Process** out, size_t max) {
   while (found < max) {
     Process* next = nullptr;
     for (Process& p : slots_) {
-      if (p.phase != Phase::kFree && p.pid > floor && (next == nullptr || p.pid < next->pid)) {
+      bool listed = p.phase == Phase::kLive || p.phase == Phase::kEnded;
+      if (listed && p.pid > floor && (next == nullptr || p.pid < next->pid)) {
         next = &p;
       }
     }

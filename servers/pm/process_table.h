@@ -19,7 +19,14 @@ inline constexpr size_t kMaxChildrenPerParent = 32;
 /// bit names up to three slots, and the reaper asks the kernel which of them ended.
 inline constexpr size_t kDeathBits = 63;
 
-enum class Phase : uint8_t { kFree, kLive, kEnded };
+/// kIncoming: a process migrating here, prepared but not committed (migration.cpp); only
+/// find_any() and the migration operations see it: it is not listed, waited for or reaped.
+enum class Phase : uint8_t { kFree, kLive, kEnded, kIncoming };
+
+/// Where a process stands in a migration (docs/migration.md): on the source a live process
+/// is kFrozen from migrate_freeze until thawed or released; on the destination a kIncoming
+/// one is kPrepared until its slice is kInstalled, then live at commit.
+enum class Migration : uint8_t { kNone, kFrozen, kPrepared, kInstalled };
 
 struct Process {
   uint64_t pid;
@@ -35,6 +42,9 @@ struct Process {
   int64_t exit_code;
   uint64_t fault_address;
   uint64_t ended_order;  // the older ended records go first when the table is full
+  uint32_t priority;     // its thread's (0 for the processes init started)
+  Migration migration;
+  uint64_t migration_id;  // the migration that prepared an incoming process
 };
 
 class ProcessTable {
@@ -48,7 +58,17 @@ class ProcessTable {
   /// A live entry for a process init started (its PID chosen by init). kAlreadyExists.
   Result<Process*> adopt(uint64_t pid, std::string_view name);
 
+  /// A process migrating here with the PID it was given at its origin, not live until
+  /// commit(). kAlreadyExists if the PID is known; kOutOfMemory if every slot holds a live
+  /// or incoming process.
+  Result<Process*> import(uint64_t pid, uint64_t parent, std::string_view name, bool privileged);
+  /// An incoming process is live from now on (counted as started here).
+  void commit(Process& process);
+
+  /// A live or ended process (not an incoming one).
   Process* find(uint64_t pid);
+  /// Any process this table holds, incoming ones included.
+  Process* find_any(uint64_t pid);
   /// Marks a live process ended with its final status.
   void end(Process& process, abi::TaskState state, int64_t exit_code, uint64_t fault_address);
   /// Forgets an ended process (once waited for, or to make room).

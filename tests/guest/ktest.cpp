@@ -1,6 +1,7 @@
 // ktest: the kernel's system-call tests, run as init (boot: init=ktest poweroff_on_init_exit).
 // Each check prints "ktest: PASS name" or "ktest: FAIL name: what"; the exit code is the
 // number of failures, which the kernel turns into QEMU's exit status.
+#include "ktest.h"
 #include "atoll/abi/process.h"
 #include "atoll/user/print.h"
 #include "atoll/user/syscalls.h"
@@ -8,20 +9,15 @@
 
 using namespace atoll_os;
 using namespace atoll_os::user;
+using guest::failed_check;
+using guest::fails_with;
 using guest::make_sibling;
+
+const char* atoll_os::guest::failed_check = nullptr;
 
 namespace {
 
 int failures = 0;
-const char* failed_check = nullptr;
-
-#define CHECK(condition)         \
-  do {                           \
-    if (!(condition)) {          \
-      failed_check = #condition; \
-      return false;              \
-    }                            \
-  } while (0)
 
 void run(const char* name, bool (*test)()) {
   failed_check = nullptr;
@@ -31,11 +27,6 @@ void run(const char* name, bool (*test)()) {
     ++failures;
     print("ktest: FAIL %s: %s\n", name, failed_check ? failed_check : "?");
   }
-}
-
-template <typename T>
-bool fails_with(const Result<T>& r, Error e) {
-  return !r.ok() && r.error() == e;
 }
 
 abi::Message make_message(uint64_t label) {
@@ -320,6 +311,7 @@ int main(int, char**) {
   run("timeouts_expire", timeouts_expire);
   run("dma_memory_for_drivers", dma_memory_for_drivers);
   run("thousand_tasks_leave_nothing", thousand_tasks_leave_nothing);
+  guest::run_migration_tests(run);
   print("ktest: summary %d failed\n", failures);
   return failures;
 }

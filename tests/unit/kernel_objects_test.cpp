@@ -277,7 +277,6 @@ TEST_F(HandleTableTest, AddAtPutsBootHandlesAtFixedValues) {
   EXPECT_EQ((*table_.lookup(5))->rights, kRightRead) << "the failed add_at changed nothing";
 
   EXPECT_EQ(table_.add_at(0, p, kRightRead).error(), Error::kInvalidArgument);
-  EXPECT_EQ(table_.add_at((1u << 16) | 6, p, kRightRead).error(), Error::kInvalidArgument);
   EXPECT_EQ(table_.add_at(HandleTable::kMaxSlots, p, kRightRead).error(), Error::kInvalidArgument);
 
   // A high fixed slot grows the table as far as it needs.
@@ -291,6 +290,57 @@ TEST_F(HandleTableTest, AddAtPutsBootHandlesAtFixedValues) {
   EXPECT_EQ(h & kSlotMask, 1u);
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(table_.add(p, kRightRead, 0, nullptr).ok());
   EXPECT_EQ(*table_.add(p, kRightRead, 0, nullptr) & kSlotMask, 6u) << "slot 5 is taken";
+}
+
+TEST_F(HandleTableTest, AddAtTakesTheGenerationFromTheValue) {
+  Probe* p = object();
+  constexpr Handle kValue = (7u << 16) | 9;
+  ASSERT_TRUE(table_.add_at(kValue, p, kRightRead, 42).ok());
+  auto e = table_.lookup(kValue);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ((*e)->badge, 42u);
+  EXPECT_FALSE(table_.lookup(9).ok()) << "generation 0 of the slot is not that handle";
+  EXPECT_EQ(table_.add_at((8u << 16) | 9, p, kRightRead).error(), Error::kAlreadyExists);
+  EXPECT_EQ(table_.add_at(5u << 16, p, kRightRead).error(), Error::kInvalidArgument);
+  ASSERT_TRUE(table_.remove(kValue).ok());
+  EXPECT_FALSE(table_.lookup(kValue).ok()) << "removal still bumps the generation";
+}
+
+TEST_F(HandleTableTest, AddAtUnderAParentIsRevokedWithIt) {
+  Probe* p = object();
+  Handle source = *table_.add(p, kRightsAll, 0, nullptr);
+  HandleTable other;
+  ASSERT_TRUE(other.add_at((2u << 16) | 3, p, kRightRead, 0, node_of(table_, source)).ok());
+  ASSERT_TRUE(table_.revoke(source).ok());
+  EXPECT_FALSE(other.lookup((2u << 16) | 3).ok());
+}
+
+TEST_F(HandleTableTest, ListGivesLiveHandlesInValueOrderAndPages) {
+  Probe* p = object();
+  Probe* n = object(ObjectType::kNotification);
+  Handle a = *table_.add(p, kRightRead, 0, nullptr);  // slot 1
+  ASSERT_TRUE(table_.add_at((1u << 16) | 2, n, kRightWrite, 7).ok());
+  ASSERT_TRUE(table_.add_at(5, p, kRightsAll).ok());
+  Handle revoked_child = *table_.add(p, kRightRead, 0, node_of(table_, a));
+  ASSERT_TRUE(table_.revoke(a).ok());  // its child is no longer live
+  (void)revoked_child;
+  abi::HandleListEntry out[8];
+  ASSERT_EQ(table_.list(0, out, 8), 3u);
+  EXPECT_EQ(out[0].value, a);
+  EXPECT_EQ(out[1].value, 5u);
+  EXPECT_EQ(out[2].value, (1u << 16) | 2) << "a later generation sorts after every slot of 0";
+  EXPECT_EQ(out[2].type, ObjectType::kNotification);
+  EXPECT_EQ(out[2].rights, kRightWrite);
+  EXPECT_EQ(out[2].badge, 7u);
+  EXPECT_EQ(out[2].object_id, n->id());
+  EXPECT_EQ(out[0].object_id, p->id());
+  ASSERT_EQ(table_.list(0, out, 2), 2u) << "full: the largest drops out";
+  EXPECT_EQ(out[0].value, a);
+  EXPECT_EQ(out[1].value, 5u);
+  ASSERT_EQ(table_.list(5, out, 8), 1u);
+  EXPECT_EQ(out[0].value, (1u << 16) | 2);
+  EXPECT_EQ(table_.list((1u << 16) | 2, out, 8), 0u);
+  EXPECT_EQ(table_.list(0, out, 0), 0u);
 }
 
 TEST_F(HandleTableTest, HandlesOfAFixedSlotRevokeAndRemove) {

@@ -46,6 +46,31 @@ struct FakeProcessServer {
   Result<Empty> register_console(const Empty&, Call&) { return Empty{}; }
   Result<pm::EventReply> next_event(const Empty&, Call&) { return pm::EventReply{}; }
   Result<Empty> adopt(const pm::AdoptRequest&, Call&) { return Empty{}; }
+  // Migration is not what these tests are about: refused.
+  Result<pm::DescribeReply> migrate_describe(const pm::PidRequest&, Call& call) {
+    return call.fail(Error::kNotSupported, "no migration here");
+  }
+  Result<pm::FreezeReply> migrate_freeze(const pm::PidRequest&, Call& call) {
+    return call.fail(Error::kNotSupported, "no migration here");
+  }
+  Result<Empty> migrate_thaw(const pm::PidRequest&, Call& call) {
+    return call.fail(Error::kNotSupported, "no migration here");
+  }
+  Result<pm::SliceReply> migrate_send(const pm::SliceRequest&, Call& call) {
+    return call.fail(Error::kNotSupported, "no migration here");
+  }
+  Result<Empty> migrate_release(const pm::PidRequest&, Call& call) {
+    return call.fail(Error::kNotSupported, "no migration here");
+  }
+  Result<Empty> migrate_prepare(const pm::PrepareRequest&, Call& call) {
+    return call.fail(Error::kNotSupported, "no migration here");
+  }
+  Result<Empty> migrate_commit(const pm::PidRequest&, Call& call) {
+    return call.fail(Error::kNotSupported, "no migration here");
+  }
+  Result<Empty> migrate_abort(const pm::PidRequest&, Call& call) {
+    return call.fail(Error::kNotSupported, "no migration here");
+  }
   // Fails without a reason: the error reply then carries the error's name.
   Result<Empty> reap(const pm::ReapRequest&, Call&) { return Err(Error::kAccessDenied); }
 };

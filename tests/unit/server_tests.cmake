@@ -7,9 +7,12 @@ add_executable(atoll_server_tests
   servers_ctl_test.cpp
   servers_init_test.cpp
   servers_lib_test.cpp
+  servers_migm_test.cpp
   servers_mm_test.cpp
+  servers_mm_slice_test.cpp
   servers_names_test.cpp
   servers_pm_test.cpp
+  servers_pm_migration_test.cpp
 )
 target_include_directories(atoll_server_tests PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
 target_link_libraries(atoll_server_tests PRIVATE atoll_servers_portable_host GTest::gtest_main)

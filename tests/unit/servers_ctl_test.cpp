@@ -94,6 +94,52 @@ TEST(Command, EachCommand) {
   EXPECT_EQ(parse_ok("kill 17").pid, 17u);
   EXPECT_EQ(parse_ok("kill 0x1000000000004").pid, 0x1000000000004u);
   EXPECT_EQ(parse_ok("kill 18446744073709551615").pid, ~uint64_t{0});
+  Command migrate = parse_ok("migrate 0x4 2");
+  EXPECT_EQ(migrate.kind, CommandKind::kMigrate);
+  EXPECT_EQ(migrate.pid, 4u);
+  EXPECT_EQ(migrate.node, 2u);
+  EXPECT_EQ(migrate.strategy, protocols::migm::Strategy::kEager);
+  EXPECT_EQ(parse_ok("migrate 4 1 eager").strategy, protocols::migm::Strategy::kEager);
+}
+
+TEST(Command, MalformedMigrate) {
+  EXPECT_STREQ(parse_bad("migrate 4").reason, "usage: migrate PID NODE [STRATEGY]");
+  EXPECT_STREQ(parse_bad("migrate x 1").reason, "PID must be a decimal or 0x number");
+  EXPECT_STREQ(parse_bad("migrate 4 99999").reason, "NODE must be a node number");
+  EXPECT_STREQ(parse_bad("migrate 4 1 teleport").reason, "unknown strategy; the strategies: eager");
+  EXPECT_STREQ(parse_bad("migrate 4 1 eagerrrrrrrrrrrrrrrrrrr").reason,
+               "unknown strategy; the strategies: eager");
+  EXPECT_STREQ(parse_bad("migrate 4 1 eager extra").reason, "usage: migrate PID NODE [STRATEGY]");
+}
+
+TEST(Replies, MigrationRecord) {
+  char buffer[1024];
+  protocols::migm::MigrationRecord record{};
+  record.pid = 4;
+  record.from_node = 0;
+  record.to_node = 2;
+  record.strategy = protocols::migm::Strategy::kEager;
+  record.total_ns = 5000;
+  record.pages_sent = 3;
+  JsonWriter done(buffer, sizeof(buffer));
+  render_migration(done, record);
+  std::string text(done.text());
+  EXPECT_EQ(
+      text.rfind(R"({"ok":true,"cmd":"migrate","pid":4,"from":0,"to":2,"strategy":"eager")", 0), 0u)
+      << text;
+  EXPECT_NE(text.find(R"("total_ns":5000)"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"("pages_sent":3)"), std::string::npos) << text;
+  record.error = static_cast<int32_t>(Error::kOutOfMemory);
+  __builtin_memcpy(record.reason, "negotiate: full", 16);
+  JsonWriter failed(buffer, sizeof(buffer));
+  render_migration(failed, record);
+  EXPECT_EQ(
+      std::string(failed.text())
+          .rfind(
+              R"({"ok":false,"cmd":"migrate","error":"out_of_memory","reason":"negotiate: full")",
+              0),
+      0u)
+      << failed.text();
 }
 
 TEST(Command, Malformed) {

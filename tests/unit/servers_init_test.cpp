@@ -40,6 +40,16 @@ TEST(Manifest, DriverCapabilities) {
   EXPECT_FALSE(Manifest::parse("mm\npm\nnet @dmax\n", nullptr).ok());
 }
 
+TEST(Manifest, MigrationManagerGetsMmsEndpoint) {
+  Result<Manifest> manifest = Manifest::parse("mm\npm\nmigm $node @mm-endpoint\n", nullptr);
+  ASSERT_TRUE(manifest.ok());
+  const ManifestEntry& migm = manifest->at(2);
+  ASSERT_EQ(migm.capability_count, 1u);
+  EXPECT_EQ(migm.capabilities[0].kind, CapabilityKind::kMmEndpoint);
+  EXPECT_STREQ(capability_name(CapabilityKind::kMmEndpoint), "mm");
+  EXPECT_FALSE(Manifest::parse("mm\npm\nmigm @mm-endpoints\n", nullptr).ok());
+}
+
 TEST(Manifest, CommentsBlanksArgumentsAndCrLf) {
   Result<Manifest> manifest = Manifest::parse(
       "# servers\r\n\n  mm  # the pager\npm\r\n\t\nbalancer  fast  @irq=12 0x10 # tuned\n",

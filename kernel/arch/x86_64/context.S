@@ -49,16 +49,23 @@ syscall_entry:
     xor %ebp, %ebp                    /* the kernel backtrace ends here */
     mov %rsp, %rdi
     call syscall_dispatch
-    /* Back out with sysretq, which takes rip from rcx and rflags from r11. sysretq raises
-     * #GP in ring 0 if rcx is not canonical; the saved rip here always is, because no
-     * task can map the last page below 2^47 (Task::map_* refuse it), so a syscall
-     * instruction can never end at 2^47, and thread_write_state refuses any rip outside
-     * user space. */
+    /* Back out with sysretq, which takes rip from rcx and rflags from r11: only when the
+     * frame holds rcx = rip and r11 = rflags, as `syscall` left them, does it restore the
+     * frame exactly. A frame rewound to restart its call, or rewritten by
+     * thread_write_state while the thread was stopped, leaves through iretq instead.
+     * sysretq raises #GP in ring 0 if rcx is not canonical; the saved rip here always is,
+     * because no task can map the last page below 2^47 (Task::map_* refuse it), so a
+     * syscall instruction can never end at 2^47, and thread_write_state refuses any rip
+     * outside user space. */
     pop_general_registers
-    mov 16(%rsp), %rcx                /* rip, past vector and error code */
-    mov 32(%rsp), %r11                /* rflags */
+    cmp 16(%rsp), %rcx                /* rip, past vector and error code */
+    jne 1f
+    cmp 32(%rsp), %r11                /* rflags */
+    jne 1f
     mov 40(%rsp), %rsp                /* the user stack: nothing may interrupt from here */
     sysretq
+1:  add $16, %rsp                     /* vector and error code */
+    iretq
     .size syscall_entry, . - syscall_entry
 
     .section .bss

@@ -42,6 +42,16 @@ void cpu_features_init() {
   __builtin_memcpy(fpu_template + kMxcsrOffset, &kMxcsrDefault, sizeof(kMxcsrDefault));
 }
 
+uint64_t loaded_fs_base = 0, loaded_gs_base = 0;  // as after reset
+
+void load_user_segment_bases_slow(uint64_t fs, uint64_t gs) {
+  constexpr uint32_t kMsrFsBase = 0xc0000100, kMsrGsBase = 0xc0000101;
+  write_msr(kMsrFsBase, fs);
+  write_msr(kMsrGsBase, gs);
+  loaded_fs_base = fs;
+  loaded_gs_base = gs;
+}
+
 bool fpu_state_valid(const uint8_t* area) {
   constexpr size_t kMxcsrMaskOffset = 28;
   uint32_t mxcsr, mask;

@@ -29,6 +29,16 @@ inline void set_syscall_stack(uint64_t top) {
   syscall_kernel_rsp = top;
 }
 
+/// Loads the user FS and GS base registers; the kernel itself uses neither segment. User
+/// code can move a base behind the kernel's back only to 0 (by loading a selector), so the
+/// bases are known to be 0 when both were loaded as 0, and switches between threads that
+/// all have both at 0 (almost all) write no MSR.
+void load_user_segment_bases_slow(uint64_t fs, uint64_t gs);
+extern uint64_t loaded_fs_base, loaded_gs_base;
+inline void load_user_segment_bases(uint64_t fs, uint64_t gs) {
+  if ((fs | gs | loaded_fs_base | loaded_gs_base) != 0) load_user_segment_bases_slow(fs, gs);
+}
+
 /// A clean FPU/SSE state (as after FNINIT, MXCSR 0x1f80) in FXSAVE layout.
 void fpu_initial_state(uint8_t* area);
 /// False if FXRSTOR of `area` would fault (MXCSR bits outside the CPU's mask).

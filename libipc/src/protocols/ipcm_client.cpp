@@ -256,15 +256,21 @@ Result<Port> Port::open(Client& ipcm, PortId id, uint64_t epoch) {
 Result<ReceivedMessage> Port::receive(uint64_t timeout_ns) {
   const uint64_t deadline = deadline_after(timeout_ns);
   for (;;) {
-    Result<ReceivedMessage> direct = take_direct_call();
-    if (direct.ok()) return direct;
+    // The endpoint is polled only after a direct caller signalled: a receive there would
+    // drop the reply this thread may owe to a call of its own (the kernel keeps one).
+    if (direct_signalled_) {
+      Result<ReceivedMessage> direct = take_direct_call();
+      if (direct.ok()) return direct;  // more callers may wait: poll again next time
+      direct_signalled_ = false;
+    }
     Result<ReceivedMessage> message = ipcm_->receive(PortRequest{id_});
     if (message.ok() || message.error() != Error::kBusy) return message;
     // ipcm signals kPortBit after queueing, and a direct caller kDirectBit before it calls,
     // so whatever came since the tries above has left a bit set and the wait returns at once.
     uint64_t left = left_until(deadline);
     if (left == 0) return Err(Error::kTimedOut);
-    TRY(user::notification_wait(notification_, left));
+    uint64_t bits = TRY(user::notification_wait(notification_, left));
+    if (bits & kDirectBit) direct_signalled_ = true;
   }
 }
 

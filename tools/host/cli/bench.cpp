@@ -5,6 +5,7 @@
 #include "hostlib/boot_bench.h"
 #include "hostlib/build_tree.h"
 #include "hostlib/ipc_bench.h"
+#include "hostlib/migrate_bench.h"
 #include "hostlib/net_bench.h"
 #include "hostlib/rpc_bench.h"
 
@@ -105,6 +106,30 @@ int bench_boot(const CliOptions& options) {
   return 0;
 }
 
+// `bench migrate`: the strategy x size matrix on a fresh two-node cluster.
+int bench_migrate(const CliOptions& options) {
+  auto config = two_node_cluster(options, "bench-migrate");
+  if (!config) return report_usage(config.failure());
+  MigrateBenchPlan plan;
+  plan.repeat = options.repeat;
+  if (options.sizes) {
+    auto sizes = parse_sizes(*options.sizes);
+    if (!sizes) return report_usage(sizes.failure());
+    plan.sizes = *sizes;
+  }
+  if (options.strategies) {
+    auto strategies = parse_strategies(*options.strategies);
+    if (!strategies) return report_usage(strategies.failure());
+    plan.strategies = *strategies;
+  }
+  auto result = measure_migrations(*config, plan, options.timeout);
+  if (!result) return report(result.failure());
+  auto file = write_migrate_bench(*result, results_dir(options, "migrate"));
+  if (!file) return report(file.failure());
+  printf("%s\n[%s]\n", migrate_bench_summary(*result).c_str(), file->parent_path().c_str());
+  return 0;
+}
+
 }  // namespace
 
 int bench(const CliOptions& options) {
@@ -113,8 +138,9 @@ int bench(const CliOptions& options) {
   if (kind == "ipc") return bench_ipc(options);
   if (kind == "net") return bench_net(options);
   if (kind == "rpc") return bench_rpc(options);
+  if (kind == "migrate") return bench_migrate(options);
   return report(fail(Error::kInvalidArgument,
-                     "usage: atoll-host bench boot|ipc|net|rpc [--runs N] [--out DIR]"));
+                     "usage: atoll-host bench boot|ipc|net|rpc|migrate [--runs N] [--out DIR]"));
 }
 
 }  // namespace atoll_os::host::cli

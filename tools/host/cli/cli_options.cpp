@@ -12,9 +12,9 @@ namespace atoll_os::host::cli {
 namespace {
 
 // Options that take a value; checked before one is consumed, so a typo is named as such.
-constexpr std::string_view kValueOptions[] = {"cmdline",  "accel",  "memory", "cpu",
-                                              "name",     "runs",   "out",    "timeout",
-                                              "gdb-port", "linger", "nodes",  "pcap"};
+constexpr std::string_view kValueOptions[] = {
+    "cmdline", "accel", "memory", "cpu", "name", "runs",     "out",        "timeout", "gdb-port",
+    "linger",  "nodes", "pcap",   "to",  "from", "strategy", "strategies", "sizes",   "repeat"};
 
 HostResult<long> parse_number(const std::string& name, const std::string& text, long min,
                               long max) {
@@ -55,6 +55,17 @@ HostResult<void> apply(CliOptions& o, const std::string& name, const std::string
     o.nodes = static_cast<unsigned>(HOST_TRY(parse_number(name, value, 1, kMaxClusterNodes)));
   } else if (name == "pcap") {
     o.pcap = value;
+  } else if (name == "to" || name == "from") {
+    auto node = static_cast<unsigned>(HOST_TRY(parse_number(name, value, 0, kMaxClusterNodes - 1)));
+    (name == "to" ? o.to : o.from) = node;
+  } else if (name == "strategy") {
+    o.strategy = value;
+  } else if (name == "strategies") {
+    o.strategies = value;
+  } else if (name == "sizes") {
+    o.sizes = value;
+  } else if (name == "repeat") {
+    o.repeat = static_cast<unsigned>(HOST_TRY(parse_number(name, value, 1, 100)));
   } else if (name == "gdb-port") {
     o.gdb_port = static_cast<uint16_t>(HOST_TRY(parse_number(name, value, 1, 65535)));
   } else {
@@ -164,6 +175,9 @@ commands:
   bench net           two-node cluster: TCP throughput, UDP and TCP round trips, raw frames
   bench rpc           two-node cluster: call round trips through ipcm on one node and between
                       nodes, one-way messages per second between nodes
+  bench migrate [--strategies eager|all] [--sizes 100K,1M,...] [--repeat N]
+                      two-node cluster: migrations of memtouch of each size, node 0 -> 1;
+                      results.json, summary.md and migration.svg in --out (build/bench/migrate)
   ctl COMMAND...      boot one node, wait for its ctl server, send each argument as one
                       command (e.g. ps 'run hello' mem), print the JSON replies and events
                       (one object per line), stop the node; exit 1 if any reply is not ok
@@ -172,6 +186,8 @@ commands:
   cluster status      which nodes run; each running node's answer to `stats`
   cluster down        stop every node and the switch
   console NODE        follow node NODE's console; typed lines go to its ctl (Ctrl-C quits)
+  migrate PID --to NODE [--strategy eager] [--from NODE]
+                      move a process of the running cluster to NODE and print its record
 node options:
   --cmdline "..."     kernel command line (no '"', '\', '$' or control characters)
   --accel tcg|kvm     accelerator (default tcg)

@@ -26,6 +26,12 @@ struct CliOptions {
   std::chrono::milliseconds linger{1000};    // ctl: --linger, events printed after the last reply
   unsigned nodes = 3;                        // cluster up: --nodes
   std::optional<std::string> pcap;           // cluster up: --pcap all|N[,N...]
+  std::optional<unsigned> to;                // migrate: --to NODE
+  std::optional<unsigned> from;              // migrate: --from NODE (else found by PID)
+  std::string strategy = "eager";            // migrate: --strategy
+  std::optional<std::string> strategies;     // bench migrate: --strategies eager|all
+  std::optional<std::string> sizes;          // bench migrate: --sizes 100K,1M,...
+  unsigned repeat = 1;                       // bench migrate: --repeat
   std::vector<std::string> positional;       // e.g. "boot" of `bench boot`
 };
 

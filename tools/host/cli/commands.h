@@ -12,6 +12,7 @@ int bench(const CliOptions& options);       // `bench boot`, `bench ipc`
 int ctl(const CliOptions& options);         // `ctl COMMAND...`
 int cluster(const CliOptions& options);     // `cluster up|status|down`
 int console(const CliOptions& options);     // `console NODE`
+int migrate(const CliOptions& options);     // `migrate PID --to NODE`
 
 /// Prints "atoll-host: <message>" to stderr and returns the failure exit code 1.
 int report(const Failure& failure);

@@ -1,96 +1,130 @@
-// `demo`: boot one node, show its console until the servers are up, then drive it through
-// the control channel as a user would: processes started, printing, faulting, listed.
+// `demo`: the migration demo. Boots a three-node cluster, starts `counter` and `memtouch` on
+// node 0, moves them around the nodes with the eager strategy while they run, shows that
+// they continue (counter's sequence and checksum unbroken, memtouch's pages intact) and
+// prints the migration records as a table.
 #include <cstdio>
-#include <thread>
 
 #include "cli/commands.h"
-#include "cli/control_session.h"
-#include "hostlib/node.h"
+#include "hostlib/cluster.h"
+#include "hostlib/guest_program.h"
+#include "hostlib/migration.h"
 
 namespace atoll_os::host::cli {
 namespace {
 
-// Fast enough that the console appears to scroll live.
-constexpr auto kFollowInterval = std::chrono::milliseconds(10);
-// Time to let started programs print before the next command.
-constexpr auto kSettle = std::chrono::milliseconds(1500);
+constexpr auto kProgramWait = std::chrono::seconds(60);
 
-struct DemoStep {
-  const char* say;
-  const char* command;
+struct Move {
+  const char* program;  // "counter" or "memtouch"
+  unsigned to;
 };
 
-constexpr DemoStep kSteps[] = {
-    {"the servers init started from its manifest", "ps"},
-    {"a process prints through ctl", "run hello"},
-    {"a counter with a running checksum", "run counter 5 100"},
-    {"memory filled by demand paging through mm", "run memtouch 2M"},
-    {"a faulting process is ended; nothing else is", "run fault"},
-    {"two processes doing IPC round trips", "run pingpong 2000"},
-    {"what is left", "ps"},
-    {"memory: frames and kernel objects", "mem"},
+// Both programs travel, interleaved: counter 0 -> 1 -> 2 -> 0, memtouch 0 -> 2 -> 1.
+constexpr Move kMoves[] = {
+    {"counter", 1}, {"memtouch", 2}, {"counter", 2}, {"memtouch", 1}, {"counter", 0}};
+
+struct Traveller {
+  GuestProgram program;
+  unsigned node = 0;
+  size_t shown = 0;  // lines printed so far
 };
 
-// Prints the console lines from `next` on, each stamped with seconds since QEMU's launch.
-void print_new_lines(const Node& node, size_t& next) {
-  const auto& lines = node.log().lines();
-  for (; next < lines.size(); ++next) {
-    const Milliseconds t = lines[next].seen_at - node.launched_at().value_or(lines[next].seen_at);
-    printf("[%8.3f] %s\n", t.count() / 1000.0, lines[next].text.c_str());
+void show_new_lines(Traveller& t) {
+  for (; t.shown < t.program.lines().size(); ++t.shown) {
+    printf("  [node %u] %s\n", t.node, t.program.lines()[t.shown].c_str());
   }
   fflush(stdout);
 }
 
-// Shows the console until init has started ctl, then waits for ctl's ready event.
-HostResult<void> follow_boot(Node& node, std::chrono::milliseconds timeout) {
-  const auto deadline = Clock::now() + timeout;
-  size_t next = 0;
-  while (node.running() && Clock::now() < deadline) {
-    node.poll_log();
-    print_new_lines(node, next);
-    if (node.log().contains(LogPattern::substring("init: started ctl"))) break;
-    std::this_thread::sleep_for(kFollowInterval);
+// Waits for `count` more lines that contain `text`, printing everything it reads.
+HostResult<void> watch(Traveller& t, const char* text, int count) {
+  for (int i = 0; i < count; ++i) {
+    HOST_TRY(t.program.wait_for_line(LogPattern::substring(text), kProgramWait));
+    show_new_lines(t);
   }
-  HOST_TRY(node.wait_control_ready(timeout));
-  node.poll_log();
-  print_new_lines(node, next);
   return {};
 }
 
-int fail_with_log(Node& node, const Failure& failure) {
-  node.keep_run_dir();
+void print_table(const std::vector<std::pair<std::string, MigrationRecord>>& records) {
+  printf(
+      "\n| process | pid | from | to | strategy | total ms | frozen ms | bytes sent | pages |\n");
+  printf("| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+  for (const auto& [name, r] : records) {
+    printf("| %s | 0x%llx | %u | %u | %s | %.2f | %.2f | %llu | %llu |\n", name.c_str(),
+           static_cast<unsigned long long>(r.pid), r.from, r.to, r.strategy.c_str(),
+           static_cast<double>(r.total_ns) / 1e6, static_cast<double>(r.freeze_ns) / 1e6,
+           static_cast<unsigned long long>(r.bytes_sent),
+           static_cast<unsigned long long>(r.pages_sent));
+  }
+}
+
+int fail_with_logs(Cluster& cluster, const Failure& failure) {
+  cluster.keep_run_dirs();
   fprintf(stderr, "atoll-host demo: %s\n%s", failure.describe().c_str(),
-          node.failure_report(30).c_str());
+          cluster.failure_report(30).c_str());
   return 1;
+}
+
+HostResult<void> run_demo(Cluster& cluster) {
+  printf("\n$ run counter 0 250    (on node 0)\n");
+  Traveller counter{
+      HOST_TRY(GuestProgram::start(*cluster.node(0).control(), "counter 0 250", kProgramWait))};
+  HOST_TRY(watch(counter, "counter:", 3));
+  printf("\n$ run memtouch 8M 200  (on node 0)\n");
+  Traveller memtouch{
+      HOST_TRY(GuestProgram::start(*cluster.node(0).control(), "memtouch 8M 200", kProgramWait))};
+  HOST_TRY(watch(memtouch, "checksum", 2));
+  std::vector<std::pair<std::string, MigrationRecord>> records;
+  for (const Move& move : kMoves) {
+    Traveller& t = std::string(move.program) == "counter" ? counter : memtouch;
+    show_new_lines(t);
+    printf("\n$ migrate %s (pid 0x%llx) from node %u to node %u\n", move.program,
+           static_cast<unsigned long long>(t.program.pid()), t.node, move.to);
+    MigrationRecord record =
+        HOST_TRY(migrate(*cluster.node(t.node).control(), t.program.pid(), move.to, "eager"));
+    printf("  %s\n", describe(record).c_str());
+    if (!record.ok) return fail(Error::kBusy, "the migration failed: " + record.reason);
+    records.emplace_back(move.program, record);
+    t.program.follow_to(*cluster.node(move.to).control());
+    show_new_lines(t);
+    t.node = move.to;
+    HOST_TRY(
+        watch(t, t.program.command_line().rfind("counter", 0) == 0 ? "counter:" : "checksum", 2));
+  }
+  HOST_TRY(counter.program.kill(kProgramWait));
+  HOST_TRY(memtouch.program.kill(kProgramWait));
+  show_new_lines(counter);
+  show_new_lines(memtouch);
+  print_table(records);
+  HostResult<uint64_t> values = check_counter_lines(counter.program.lines());
+  printf("\ncounter: %s\n",
+         values ? (std::to_string(*values) + " values, sequence and checksum unbroken").c_str()
+                : values.failure().describe().c_str());
+  printf("memtouch: %s\n", memtouch.program.last_line_with("MISMATCH")
+                               ? "MISMATCH: a page changed in a move"
+                               : "every page checked after every move, no mismatch");
+  return {};
 }
 
 }  // namespace
 
 int demo(const CliOptions& options) {
-  NodeConfig config = options.node;
+  ClusterConfig config;
   config.name = options.name.value_or("demo");
-  config.serial = SerialMode::kLogFile;
-  config.control_channel = true;
-  auto created = Node::create(config);
+  config.nodes = 3;
+  config.accel = options.node.accel;
+  auto created = Cluster::create(config);
   if (!created) return report(created.failure());
-  Node& node = **created;
-  printf("atoll-host demo: booting one node (%s); its serial console follows\n",
+  Cluster& cluster = **created;
+  printf("atoll-host demo: booting a cluster of 3 nodes (%s) on a virtual switch\n",
          accel_name(config.accel));
-  if (auto started = node.start(); !started) return fail_with_log(node, started.failure());
-  if (auto up = follow_boot(node, options.timeout); !up) return fail_with_log(node, up.failure());
-
-  ControlChannel& control = *node.control();
-  printf("\natoll-host demo: the node is up; driving it through its control channel (COM2)\n");
-  for (const DemoStep& step : kSteps) {
-    printf("\n# %s\n$ %s\n", step.say, step.command);
-    auto reply = control.command(step.command, kReplyTimeout);
-    if (!reply) return fail_with_log(node, reply.failure());
-    print_json_line(*reply, "  ");
-    print_events_for(control, kSettle, "  ");
+  if (auto started = cluster.start(); !started) return fail_with_logs(cluster, started.failure());
+  if (auto ready = cluster.wait_ready(options.timeout); !ready) {
+    return fail_with_logs(cluster, ready.failure());
   }
-  node.stop();
-  printf("\natoll-host demo: done; the whole console is in %s\n", node.files().serial_log.c_str());
-  node.keep_run_dir();
+  printf("atoll-host demo: nodes 0, 1 and 2 are up (10.77.0.1-3)\n");
+  if (auto done = run_demo(cluster); !done) return fail_with_logs(cluster, done.failure());
+  printf("\natoll-host demo: done\n");
   return 0;
 }
 

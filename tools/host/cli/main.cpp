@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   if (command == "ctl") return ctl(*options);
   if (command == "cluster") return cluster(*options);
   if (command == "console") return console(*options);
+  if (command == "migrate") return migrate(*options);
   fprintf(stderr, "atoll-host: unknown command '%s'\n%s", command.c_str(), usage_text());
   return 2;
 }

@@ -53,6 +53,17 @@ HostResult<void> GuestProgram::take_next(Clock::time_point deadline) {
   return {};
 }
 
+void GuestProgram::follow_to(ControlChannel& ctl, std::chrono::milliseconds settle) {
+  // Bounded by `settle` in all: a program that still runs on the old channel's node (this
+  // was not its migration) must not keep the wait going for ever.
+  const auto deadline = Clock::now() + settle;
+  while (auto line = ctl_->take_event(output_from(pid_), until(deadline))) {
+    const std::string* text = line->string_at("text");
+    lines_.push_back(text != nullptr ? *text : std::string());
+  }
+  ctl_ = &ctl;
+}
+
 HostResult<std::string> GuestProgram::wait_for_line(const LogPattern& pattern,
                                                     std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;

@@ -54,6 +54,12 @@ class GuestProgram {
   /// alone.
   HostResult<ProgramExit> kill(std::chrono::milliseconds timeout);
 
+  /// The program migrated to the node `ctl` controls: its output and exit come from there
+  /// from now on. What the old node still has queued for it (output printed before the
+  /// move) is collected first, for up to `settle` in all.
+  void follow_to(ControlChannel& ctl,
+                 std::chrono::milliseconds settle = std::chrono::milliseconds(300));
+
   /// The last collected line that contains `text`.
   std::optional<std::string> last_line_with(std::string_view text) const;
   /// "'netbench info' (pid 5), exited with 0; last lines: ..." for failure messages.

@@ -61,6 +61,18 @@ struct HandleInfo {
 };
 static_assert(sizeof(HandleInfo) == 24);
 
+/// One handle of a task, as task_handles lists it (object_id as in HandleInfo).
+struct HandleListEntry {
+  uint32_t value;
+  ObjectType type;
+  uint32_t rights;
+  uint32_t reserved;
+  uint64_t badge;
+  uint64_t object_id;
+};
+static_assert(sizeof(HandleListEntry) == 32);
+inline constexpr uint64_t kTaskHandlesMax = 64;  // entries one task_handles call may return
+
 /// A message: header plus payload, copied once by the kernel from sender to receiver.
 inline constexpr size_t kMessagePayloadMax = 448;
 inline constexpr size_t kMessageHandlesMax = 4;
@@ -139,11 +151,24 @@ struct TaskStatus {
 };
 static_assert(sizeof(TaskStatus) == 40);
 
+/// ThreadStats::state. A suspended thread reads kSuspended whatever it was doing; a thread
+/// whose suspension is pending (in the reply phase of a call) reads as what it does.
+enum class ThreadRunState : uint32_t {
+  kCreated = 0,  // made, never started
+  kReady = 1,    // running or runnable
+  kBlockedSend = 2,
+  kBlockedReceive = 3,
+  kBlockedReply = 4,
+  kBlockedNotification = 5,
+  kDead = 6,
+  kSuspended = 7,
+};
+
 struct ThreadStats {
   uint64_t cpu_time_ns;
   uint64_t context_switches;
   uint32_t priority;
-  uint32_t state;
+  uint32_t state;  // ThreadRunState
 };
 static_assert(sizeof(ThreadStats) == 24);
 

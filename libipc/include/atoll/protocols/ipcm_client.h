@@ -61,6 +61,7 @@ class Port {
   PortId id_ = 0;
   abi::Handle notification_ = abi::kNoHandle;
   abi::Handle direct_ = abi::kNoHandle;  // the endpoint direct calls arrive on
+  bool direct_signalled_ = false;        // kDirectBit seen: a direct caller may be waiting
 };
 
 /// Sends `length` bytes (at most kMessageMax) to `destination` with `reply` (0 = none) as

@@ -197,8 +197,9 @@ struct PrepareRequest {
   uint32_t priority;
   uint32_t flags;  // SpawnFlags the process had (kSpawnPrivileged)
   char name[kProcessNameMax];
+  uint64_t resident_pages;  // what the memory slice will bring (DescribeReply's)
 };
-static_assert(sizeof(PrepareRequest) == 56);
+static_assert(sizeof(PrepareRequest) == 64);
 
 /// Source side: where the process slice goes (pm at `destination_ip`, network byte order).
 struct SliceRequest {

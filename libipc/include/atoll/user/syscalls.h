@@ -137,6 +137,11 @@ inline Result<Handle> thread_create(Handle task, uint64_t entry, uint64_t stack_
 inline Result<void> thread_start(Handle thread, uint32_t priority = abi::kPriorityDefault) {
   return detail::to_void(raw::thread_start(thread, priority));
 }
+/// Stops a thread at a clean user state. A thread blocked in a wait that nothing has taken
+/// yet (notification_wait, ipc_recv, the send phase of ipc_send/ipc_call, a timed wait) is
+/// taken out of it and rewound to restart that system call when resumed (timeouts restart
+/// in full). A thread waiting for the reply to a call stops only once the reply came:
+/// kBusy until then (the suspension is pending; call again to learn when it has stopped).
 inline Result<void> thread_suspend(Handle thread) {
   return detail::to_void(raw::thread_suspend(thread));
 }
@@ -165,6 +170,17 @@ inline Result<abi::ThreadStats> thread_stats(Handle thread) {
 /// Copies `handle` (with at most `rights`) into `task`'s table; returns its value there.
 inline Result<Handle> handle_transfer(Handle task, Handle handle, uint32_t rights) {
   return detail::to_handle(raw::handle_transfer(task, handle, rights));
+}
+/// Lists up to `max` (<= abi::kTaskHandlesMax) live handles of `task` whose value is above
+/// `after_value`, in increasing value order; the count. Page on with the last value listed.
+inline Result<uint64_t> task_handles(Handle task, uint32_t after_value, abi::HandleListEntry* out,
+                                     uint64_t max) {
+  return detail::to_value(raw::task_handles(task, after_value, out, max));
+}
+/// As handle_transfer, but the copy gets exactly `value` (slot and generation) in `task`:
+/// kAlreadyExists if that slot is in use, kInvalidArgument if `value` cannot be a handle.
+inline Result<void> handle_install(Handle task, Handle handle, uint32_t rights, Handle value) {
+  return detail::to_void(raw::handle_install(task, handle, rights, value));
 }
 
 // Memory (the memory manager's primitives).

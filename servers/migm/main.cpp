@@ -1,0 +1,383 @@
+// migm, the migration manager: moves a process to another node by asking each server to
+// move its own slice there (docs/migration.md). It serves `migrate` to local clients (ctl)
+// on its endpoint "migm", and its peers on the ipcm port "migm.N".
+//
+// Arguments (from the manifest): $node $ip $nodes, and the capability "mm" (a system-badged
+// endpoint of mm, for mm's migration operations). pm is reached through ProcessStart with
+// the privilege of a system server.
+#include "../lib/serve.h"
+#include "../lib/sessions.h"
+#include "../lib/start_arguments.h"
+#include "atoll/protocols/ipcm_client.h"
+#include "atoll/protocols/migm.h"
+#include "atoll/protocols/mm.h"
+#include "atoll/protocols/net_client.h"
+#include "atoll/protocols/pm.h"
+#include "atoll/user/clock.h"
+#include "atoll/user/ipc.h"
+#include "atoll/user/parse.h"
+#include "atoll/user/print.h"
+#include "atoll/user/runtime.h"
+#include "atoll/user/thread.h"
+#include "peer_wire.h"
+
+namespace atoll_os::servers::migm {
+namespace {
+
+namespace ipcm = protocols::ipcm;
+namespace pm = protocols::pm;
+namespace mm = protocols::mm;
+using protocols::Call;
+using protocols::Empty;
+
+constexpr uint64_t kMillisecond = 1'000'000;
+constexpr uint64_t kPeerCallTimeout = 10'000 * kMillisecond;
+constexpr uint64_t kPeerLookupTimeout = 3'000 * kMillisecond;
+constexpr uint64_t kMemorySliceTimeout = 300'000 * kMillisecond;
+constexpr uint64_t kExpiryTick = 1'000 * kMillisecond;
+constexpr size_t kPeerStack = 64 * 1024;
+
+struct Cluster {
+  uint32_t node = 0;
+  uint32_t nodes = 1;
+  uint32_t node0_ip = 0;  // network byte order
+  uint32_t ip_of(uint32_t n) const { return __builtin_bswap32(__builtin_bswap32(node0_ip) + n); }
+};
+
+Cluster g_cluster;
+// Each thread has its own clients (a client keeps the last reason): the service thread
+// (source side) uses g_pm and g_mm, the peer thread (destination side) g_peer_pm.
+pm::Client g_pm;
+pm::Client g_peer_pm;
+mm::Client g_mm;
+
+void copy_reason(char* out, size_t capacity, const char* text) {
+  size_t n = 0;
+  for (; text != nullptr && text[n] != '\0' && n + 1 < capacity; ++n) out[n] = text[n];
+  out[n] = '\0';
+}
+
+template <size_t N>
+void copy_name(char (&out)[N], const char* in, size_t in_size) {
+  size_t n = 0;
+  for (; n + 1 < N && n < in_size && in[n] != '\0'; ++n) out[n] = in[n];
+  out[n] = '\0';
+}
+
+bool read_cluster(int argc, char** argv) {
+  std::string_view ip = argument_value(argc, argv, "ip");
+  std::string_view nodes = argument_value(argc, argv, "nodes");
+  if (ip.empty() || nodes.empty()) return false;
+  char address[16] = {};
+  for (size_t i = 0; i < ip.size() && ip[i] != '/' && i + 1 < sizeof(address); ++i) {
+    address[i] = ip[i];
+  }
+  Result<uint32_t> own = protocols::net::parse_ipv4(address);
+  Result<uint64_t> count = user::parse_unsigned(nodes.data());
+  if (!own.ok() || !count.ok() || *count == 0 || *count > 0x7fff || g_cluster.node >= *count) {
+    return false;
+  }
+  g_cluster.nodes = static_cast<uint32_t>(*count);
+  g_cluster.node0_ip = __builtin_bswap32(__builtin_bswap32(*own) - g_cluster.node);
+  return true;
+}
+
+// Calls a peer migm: the answer, or why there is none.
+class PeerLink {
+ public:
+  explicit PeerLink(ipcm::Client& client) : client_(client) {}
+
+  Result<PeerAnswer> ask(uint32_t node, uint32_t label, const void* data, size_t length) {
+    if (port_ == nullptr) {
+      Result<ipcm::Port> own = ipcm::Port::create(client_);
+      if (!own.ok()) return Err(own.error());
+      own_ = *own;
+      port_ = &own_;
+    }
+    char name[16];
+    peer_name(node, name);
+    Result<ipcm::PortId> peer = ipcm::lookup(client_, name, kPeerLookupTimeout);
+    if (!peer.ok()) return Err(Error::kNotFound);
+    // Answers of an earlier, timed-out exchange may still arrive: skip them.
+    for (;;) {
+      Result<ipcm::ReceivedMessage> stale = port_->receive(0);
+      if (!stale.ok()) break;
+    }
+    Result<ipcm::ReceivedMessage> reply =
+        ipcm::call(client_, *port_, *peer, label, data, length, kPeerCallTimeout);
+    if (!reply.ok()) return Err(reply.error());
+    PeerAnswer answer{};
+    if (reply->label != kPeerAnswer || reply->length != sizeof(answer)) {
+      return Err(Error::kBadFormat);
+    }
+    __builtin_memcpy(&answer, reply->data, sizeof(answer));
+    answer.reason[sizeof(answer.reason) - 1] = '\0';
+    return answer;
+  }
+
+ private:
+  ipcm::Client& client_;
+  ipcm::Port own_;
+  ipcm::Port* port_ = nullptr;
+};
+
+class SyscallSourceSteps final : public MigrationSteps {
+ public:
+  explicit SyscallSourceSteps(PeerLink& peers) : peers_(peers) {}
+
+  Result<ProcessFacts> describe(uint64_t pid) override {
+    Result<pm::DescribeReply> d = g_pm.migrate_describe({pid});
+    if (!d.ok()) return fail(d.error(), g_pm.last_reason());
+    ProcessFacts facts{d->pid,   d->parent, d->resident_pages, d->page_quota, d->priority,
+                       d->flags, {}};
+    copy_name(facts.name, d->name, sizeof(d->name));
+    return facts;
+  }
+
+  Result<void> propose(uint32_t node, const Proposal& proposal) override {
+    return ask(node, kPeerPropose, &proposal, sizeof(proposal));
+  }
+
+  Result<void> freeze(uint64_t pid) override {
+    Result<pm::FreezeReply> frozen = g_pm.migrate_freeze({pid});
+    if (!frozen.ok()) return fail(frozen.error(), g_pm.last_reason());
+    return success();
+  }
+
+  Result<SliceCost> send_memory(uint64_t pid, uint64_t id, uint32_t node) override {
+    {
+      Result<Empty> started = g_mm.space_send({pid, id, g_cluster.ip_of(node), 0});
+      if (!started.ok()) return fail(started.error(), g_mm.last_reason());
+    }
+    const uint64_t give_up = user::now_ns() + kMemorySliceTimeout;
+    for (;;) {
+      Result<mm::SliceStatus> status = poll_memory(id);
+      if (!status.ok()) return fail(status.error(), "mm lost track of the memory slice");
+      if (status->state == mm::SliceState::kDone) {
+        return SliceCost{status->bytes_sent, status->pages_sent};
+      }
+      if (status->state == mm::SliceState::kFailed) {
+        copy_reason(reason_, sizeof(reason_), status->reason);
+        return Err(static_cast<Error>(status->error));
+      }
+      if (user::now_ns() > give_up) return fail(Error::kTimedOut, "the memory slice took too long");
+      (void)user::sleep_ms(1);
+    }
+  }
+
+  Result<SliceCost> send_process(uint64_t pid, uint64_t id, uint32_t node) override {
+    Result<pm::SliceReply> sent = g_pm.migrate_send({pid, id, g_cluster.ip_of(node), 0});
+    if (!sent.ok()) return fail(sent.error(), g_pm.last_reason());
+    return SliceCost{sent->bytes_sent, 0};
+  }
+
+  Result<void> commit(uint32_t node, uint64_t pid, uint64_t id) override {
+    PeerTicket ticket{id, pid};
+    return ask(node, kPeerCommit, &ticket, sizeof(ticket));
+  }
+
+  Result<void> release(uint64_t pid) override {
+    Result<Empty> released = g_pm.migrate_release({pid});
+    if (!released.ok()) return fail(released.error(), g_pm.last_reason());
+    return success();
+  }
+
+  Result<void> thaw(uint64_t pid) override {
+    Result<Empty> thawed = g_pm.migrate_thaw({pid});
+    if (!thawed.ok()) return fail(thawed.error(), g_pm.last_reason());
+    return success();
+  }
+
+  void abort(uint32_t node, uint64_t pid, uint64_t id) override {
+    PeerTicket ticket{id, pid};
+    (void)ask(node, kPeerAbort, &ticket, sizeof(ticket));
+  }
+
+  uint64_t now_ns() override { return user::now_ns(); }
+  const char* reason() override { return reason_; }
+
+ private:
+  Err fail(Error error, const char* why) {
+    copy_reason(reason_, sizeof(reason_), why);
+    return Err(error);
+  }
+
+  Result<mm::SliceStatus> poll_memory(uint64_t id) { return g_mm.space_send_status({id}); }
+
+  // A peer request: kNotFound when the peer is unreachable (its node is gone or runs no
+  // migm), the peer's error (and reason) when it said no.
+  Result<void> ask(uint32_t node, uint32_t label, const void* data, size_t length) {
+    Result<PeerAnswer> answer = peers_.ask(node, label, data, length);
+    if (!answer.ok()) {
+      const char* why = answer.error() == Error::kTimedOut
+                            ? "the destination's migm did not answer in time"
+                            : "the destination's migm is unreachable";
+      return fail(answer.error() == Error::kTimedOut ? Error::kTimedOut : Error::kNotFound, why);
+    }
+    if (answer->error != 0) return fail(static_cast<Error>(answer->error), answer->reason);
+    return success();
+  }
+
+  PeerLink& peers_;
+  char reason_[96] = {};
+};
+
+class SyscallDestinationSteps final : public DestinationSteps {
+ public:
+  Result<uint64_t> free_pages() override {
+    Result<mm::Stats> stats = g_peer_pm.memory({});
+    if (!stats.ok()) return fail(stats.error(), g_peer_pm.last_reason());
+    return stats->kernel.free_frames;
+  }
+  CpuFeatures features() override { return read_cpu_features(); }
+
+  Result<void> prepare(const Proposal& proposal) override {
+    pm::PrepareRequest request{};
+    request.pid = proposal.process.pid;
+    request.migration_id = proposal.migration_id;
+    request.parent = proposal.process.parent;
+    request.page_quota = proposal.process.page_quota;
+    request.resident_pages = proposal.process.resident_pages;
+    request.priority = proposal.process.priority;
+    request.flags = proposal.process.flags;
+    copy_name(request.name, proposal.process.name, sizeof(proposal.process.name));
+    Result<Empty> prepared = g_peer_pm.migrate_prepare(request);
+    if (!prepared.ok()) return fail(prepared.error(), g_peer_pm.last_reason());
+    return success();
+  }
+
+  Result<void> commit(uint64_t pid) override {
+    Result<Empty> committed = g_peer_pm.migrate_commit({pid});
+    if (!committed.ok()) return fail(committed.error(), g_peer_pm.last_reason());
+    return success();
+  }
+
+  Result<void> abort(uint64_t pid) override {
+    Result<Empty> aborted = g_peer_pm.migrate_abort({pid});
+    if (!aborted.ok()) return fail(aborted.error(), g_peer_pm.last_reason());
+    return success();
+  }
+
+  const char* reason() override { return reason_; }
+
+ private:
+  Err fail(Error error, const char* why) {
+    copy_reason(reason_, sizeof(reason_), why);
+    return Err(error);
+  }
+  char reason_[96] = {};
+};
+
+// Answers one peer request at `port`.
+void answer_peer(ipcm::Client& client, Incoming& incoming, const ipcm::ReceivedMessage& m) {
+  PeerAnswer reply = answer(Error::kBadFormat, "malformed migration request");
+  if (m.label == kPeerPropose && m.length == sizeof(Proposal)) {
+    Proposal proposal;
+    __builtin_memcpy(&proposal, m.data, sizeof(proposal));
+    proposal.process.name[kNameMax - 1] = '\0';
+    reply = incoming.propose(proposal, m.sender_node, user::now_ns());
+  } else if ((m.label == kPeerCommit || m.label == kPeerAbort) && m.length == sizeof(PeerTicket)) {
+    PeerTicket ticket;
+    __builtin_memcpy(&ticket, m.data, sizeof(ticket));
+    reply = m.label == kPeerCommit ? incoming.commit(ticket.migration_id, ticket.pid)
+                                   : incoming.abort(ticket.migration_id, ticket.pid);
+  }
+  if (m.reply != 0) (void)ipcm::send(client, m.reply, 0, kPeerAnswer, &reply, sizeof(reply));
+}
+
+// The peer side: proposals, commits and aborts from other nodes' migm.
+void peer_thread(void*) {
+  Result<ipcm::Client> found = ipcm::find_ipcm(abi::kForever);
+  if (!found.ok()) return;
+  static ipcm::Client client = *found;
+  Result<ipcm::Port> port = ipcm::Port::create(client);
+  char name[16];
+  peer_name(g_cluster.node, name);
+  if (!port.ok() || !ipcm::register_name(client, name, port->id()).ok()) {
+    user::print("migm: cannot register %s: %s\n", name, client.last_reason());
+    return;
+  }
+  static SyscallDestinationSteps steps;
+  static Incoming incoming(steps);
+  for (;;) {
+    Result<ipcm::ReceivedMessage> m = port->receive(kExpiryTick);
+    if (m.ok()) answer_peer(client, incoming, *m);
+    if (size_t expired = incoming.expire(user::now_ns()); expired != 0) {
+      user::print("migm: aborted %lu prepared migrations whose source fell silent\n", expired);
+    }
+  }
+}
+
+class MigrationService {
+ public:
+  explicit MigrationService(PeerLink& peers) : steps_(peers) {}
+
+  Result<protocols::migm::MigrationRecord> migrate(const protocols::migm::MigrateRequest& r,
+                                                   Call& call) {
+    if (r.node >= g_cluster.nodes)
+      return call.fail(Error::kNotFound, "no such node in the cluster");
+    if (r.node == g_cluster.node) {
+      return call.fail(Error::kInvalidArgument, "the process is already on that node");
+    }
+    if (r.strategy != Strategy::kEager) {
+      return call.fail(Error::kNotSupported, "that strategy is not built (issue 7)");
+    }
+    uint64_t id = (uint64_t{g_cluster.node} << 48) | (++serial_ & ((uint64_t{1} << 48) - 1));
+    MigrationRecord record =
+        run_eager(steps_, r.pid, g_cluster.node, r.node, id, read_cpu_features());
+    user::print("migm: pid 0x%lx to node %u: %s%s%s (total %lu us, frozen %lu us)\n", r.pid, r.node,
+                record.error == 0 ? "done" : "failed", record.error == 0 ? "" : ": ", record.reason,
+                record.total_ns / 1000, record.freeze_ns / 1000);
+    return record;
+  }
+
+ private:
+  SyscallSourceSteps steps_;
+  uint64_t serial_ = user::read_tsc() & 0xffff'ffff;  // ids stay unique across reboots
+};
+
+}  // namespace
+
+CpuFeatures read_cpu_features() {
+  uint32_t a, b, c, d;
+  asm volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
+  CpuFeatures f{c, d, 0, 0};
+  asm volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0), "c"(0));
+  if (a >= 7) {
+    asm volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(7), "c"(0));
+    f.leaf7_ebx = b;
+    f.leaf7_ecx = c;
+  }
+  return f;
+}
+
+}  // namespace atoll_os::servers::migm
+
+int main(int argc, char** argv) {
+  using namespace atoll_os;
+  using namespace atoll_os::servers::migm;
+  g_cluster.node = static_cast<uint32_t>(user::process_start().node);
+  if (!read_cluster(argc, argv)) user::print("migm: no cluster (ip=, nodes=): this node alone\n");
+  g_pm = pm::Client(user::process_start().process_manager);
+  g_peer_pm = pm::Client(user::process_start().process_manager);
+  abi::Handle mm_endpoint = pm::find_capability(argc, argv, "mm");
+  if (mm_endpoint == abi::kNoHandle) user::fatal("migm: no mm capability");
+  g_mm = mm::Client(mm_endpoint);
+  abi::Handle endpoint = servers::register_service_endpoint("migm");
+  if (!user::spawn_thread(peer_thread, nullptr, kPeerStack, abi::kPriorityDefault).ok()) {
+    user::fatal("migm: cannot start the peer thread");
+  }
+  Result<ipcm::Client> found = ipcm::find_ipcm(abi::kForever);
+  if (!found.ok()) user::fatal("migm: no ipcm");
+  static ipcm::Client client = *found;
+  static PeerLink peers(client);
+  static MigrationService service(peers);
+  user::print("migm: node %u of %u serving\n", g_cluster.node, g_cluster.nodes);
+  Result<void> served = user::serve(endpoint, [&](abi::Message& message) {
+    return servers::handle_request(message, [&](abi::Message& m, Call& call) {
+      return protocols::migm::dispatch(service, m, call);
+    });
+  });
+  user::print("migm: endpoint failed: %s\n", error_name(served.error()));
+  return 1;
+}

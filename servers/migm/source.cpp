@@ -1,0 +1,163 @@
+// The eager plan, step by step, with the undo of every step before commit.
+#include "source.h"
+
+namespace atoll_os::servers::migm {
+namespace {
+
+void copy_text(char* out, size_t capacity, const char* a, const char* b) {
+  size_t n = 0;
+  for (const char* part : {a, b}) {
+    for (; part != nullptr && *part != '\0' && n + 1 < capacity; ++part) out[n++] = *part;
+  }
+  out[n] = '\0';
+}
+
+class EagerRun {
+ public:
+  EagerRun(MigrationSteps& steps, MigrationRecord& record) : steps_(steps), record_(record) {}
+
+  void run(const CpuFeatures& features) {
+    const uint64_t start = steps_.now_ns();
+    run_steps(features);
+    record_.total_ns = steps_.now_ns() - start;
+  }
+
+ private:
+  // Times `step`; on failure records "phase: reason" and returns false.
+  template <typename Step>
+  bool timed(SourcePhase phase, uint64_t& elapsed, Step&& step) {
+    phase_ = phase;
+    const uint64_t start = steps_.now_ns();
+    Result<void> done = step();
+    elapsed = steps_.now_ns() - start;
+    if (done.ok()) return true;
+    fail(done.error(), steps_.reason());
+    return false;
+  }
+
+  void fail(Error error, const char* why) {
+    record_.error = static_cast<int32_t>(error);
+    char prefix[24];
+    copy_text(prefix, sizeof(prefix), phase_name(phase_), ": ");
+    copy_text(record_.reason, sizeof(record_.reason), prefix, why);
+  }
+
+  // Before commit: the process runs on here, the destination forgets it.
+  void undo(bool frozen) {
+    if (frozen) (void)steps_.thaw(record_.pid);
+    steps_.abort(record_.to_node, record_.pid, record_.migration_id);
+  }
+
+  Result<void> add_cost(Result<SliceCost> cost) {
+    if (!cost.ok()) return Err(cost.error());
+    record_.bytes_sent += cost->bytes;
+    record_.pages_sent += cost->pages;
+    return success();
+  }
+
+  void run_steps(const CpuFeatures& features) {
+    uint64_t unused = 0;
+    Proposal proposal{
+        protocols::migm::kMigrationVersion, Strategy::kEager, record_.migration_id, {}, features};
+    if (!timed(SourcePhase::kDescribe, unused, [&]() -> Result<void> {
+          proposal.process = TRY(steps_.describe(record_.pid));
+          return success();
+        })) {
+      return;
+    }
+    record_.address_space_bytes = proposal.process.resident_pages * 4096;
+    if (!timed(SourcePhase::kPropose, record_.negotiate_ns,
+               [&] { return steps_.propose(record_.to_node, proposal); })) {
+      return;  // refused: nothing was prepared there
+    }
+    const uint64_t frozen_at = steps_.now_ns();
+    if (!timed(SourcePhase::kFreeze, record_.freeze_step_ns,
+               [&] { return steps_.freeze(record_.pid); })) {
+      return undo(false);
+    }
+    if (!timed(SourcePhase::kSendMemory, record_.memory_ns,
+               [&] {
+                 return add_cost(
+                     steps_.send_memory(record_.pid, record_.migration_id, record_.to_node));
+               }) ||
+        !timed(SourcePhase::kSendProcess, record_.process_ns, [&] {
+          return add_cost(steps_.send_process(record_.pid, record_.migration_id, record_.to_node));
+        })) {
+      return undo(true);
+    }
+    if (!commit()) return;
+    record_.freeze_ns = steps_.now_ns() - frozen_at;
+    record_.error = static_cast<int32_t>(Error::kOk);
+    record_.reason[0] = '\0';
+    timed(SourcePhase::kRelease, record_.release_ns, [&] { return steps_.release(record_.pid); });
+    phase_ = SourcePhase::kDone;
+  }
+
+  // The commit point. An unanswered commit is asked again: the destination may have started
+  // the process, so thawing it here could run it twice. A destination that is gone took
+  // the process with it: thawing is then the only way to keep it.
+  bool commit() {
+    constexpr int kAttempts = 3;
+    for (int attempt = 0; attempt < kAttempts; ++attempt) {
+      if (timed(SourcePhase::kCommit, record_.commit_ns, [&] {
+            return steps_.commit(record_.to_node, record_.pid, record_.migration_id);
+          })) {
+        return true;
+      }
+      if (record_.error != static_cast<int32_t>(Error::kTimedOut)) break;
+    }
+    if (record_.error == static_cast<int32_t>(Error::kTimedOut)) {
+      // Unknown outcome: the process stays frozen here rather than risk running twice.
+      fail(Error::kTimedOut, "no answer from the destination: the process stays frozen here");
+      return false;
+    }
+    undo(true);
+    return false;
+  }
+
+  MigrationSteps& steps_;
+  MigrationRecord& record_;
+  SourcePhase phase_ = SourcePhase::kDescribe;
+};
+
+}  // namespace
+
+const char* phase_name(SourcePhase phase) {
+  switch (phase) {
+    case SourcePhase::kDescribe: return "describe";
+    case SourcePhase::kPropose: return "negotiate";
+    case SourcePhase::kFreeze: return "freeze";
+    case SourcePhase::kSendMemory: return "memory";
+    case SourcePhase::kSendProcess: return "process";
+    case SourcePhase::kCommit: return "commit";
+    case SourcePhase::kRelease: return "release";
+    case SourcePhase::kDone: return "done";
+  }
+  return "unknown";
+}
+
+MigrationRecord run_eager(MigrationSteps& steps, uint64_t pid, uint32_t from_node, uint32_t to_node,
+                          uint64_t migration_id, const CpuFeatures& features) {
+  MigrationRecord record{};
+  record.migration_id = migration_id;
+  record.pid = pid;
+  record.from_node = from_node;
+  record.to_node = to_node;
+  record.strategy = Strategy::kEager;
+  EagerRun(steps, record).run(features);
+  return record;
+}
+
+MigrationRecord refused_record(uint64_t pid, uint32_t from_node, uint32_t to_node, Error error,
+                               const char* reason) {
+  MigrationRecord record{};
+  record.pid = pid;
+  record.from_node = from_node;
+  record.to_node = to_node;
+  record.strategy = Strategy::kEager;
+  record.error = static_cast<int32_t>(error);
+  copy_text(record.reason, sizeof(record.reason), reason, nullptr);
+  return record;
+}
+
+}  // namespace atoll_os::servers::migm

@@ -1,0 +1,197 @@
+// mm's migration threads over slice connections (servers/lib/slice_channel.h).
+#include "migration.h"
+
+#include "../lib/slice_channel.h"
+#include "atoll/user/clock.h"
+#include "atoll/user/print.h"
+#include "atoll/user/thread.h"
+#include "slice_transfer.h"
+
+namespace atoll_os::servers::mm {
+namespace {
+
+using migration::SliceChannel;
+using migration::SliceKind;
+using protocols::mm::SliceState;
+using protocols::mm::SliceStatus;
+
+constexpr size_t kSenderStack = 32 * 1024;
+constexpr uint32_t kSenderPriority = 12;  // below the servers: it waits on net, never spins
+constexpr size_t kSendRuns = 8192;        // 32 MiB of scattered single pages before a rescan
+constexpr size_t kQueryPages = 32768;     // one vm_query covers 128 MiB
+constexpr uint64_t kMaxDrainBytes = 1ull << 30;
+
+struct Migration {
+  MemoryService* service;
+  MemoryKernel* kernel;
+  SpaceLock* lock;
+  abi::Handle sender_wakeup;
+};
+
+Migration g_migration;
+// The threads' working memory, in the eagerly mapped bss (mm has no pager).
+PageRun g_send_runs[kSendRuns];
+uint64_t g_send_bitmap[kQueryPages / 64];
+uint8_t g_drain[64 * 1024];
+
+// The sender's connection as a SliceSink: the header first, then the body.
+class ChannelSink final : public SliceSink {
+ public:
+  ChannelSink(SliceChannel& channel, uint64_t migration_id, uint64_t pid)
+      : channel_(channel), migration_id_(migration_id), pid_(pid) {}
+  Result<void> begin(uint64_t body_bytes) override {
+    return channel_.write_header(SliceKind::kMemory, migration_id_, pid_, body_bytes);
+  }
+  Result<void> write(const void* data, size_t length) override {
+    return channel_.write(data, length);
+  }
+
+ private:
+  SliceChannel& channel_;
+  uint64_t migration_id_;
+  uint64_t pid_;
+};
+
+// The receiver's connection as a SliceSource that counts what it took.
+class ChannelSource final : public SliceSource {
+ public:
+  explicit ChannelSource(SliceChannel& channel) : channel_(channel) {}
+  Result<void> read_exact(void* out, size_t length) override {
+    TRY(channel_.read_exact(out, length));
+    consumed_ += length;
+    return success();
+  }
+  uint64_t consumed() const { return consumed_; }
+
+ private:
+  SliceChannel& channel_;
+  uint64_t consumed_ = 0;
+};
+
+void set_reason(SliceStatus& status, const char* reason) {
+  size_t n = 0;
+  for (; reason[n] != '\0' && n + 1 < sizeof(status.reason); ++n) status.reason[n] = reason[n];
+  status.reason[n] = '\0';
+}
+
+SliceStatus failed(SliceStatus status, Error error, const char* reason) {
+  status.state = SliceState::kFailed;
+  status.error = static_cast<int32_t>(error);
+  set_reason(status, reason);
+  return status;
+}
+
+// Sends the job's slice and waits for the receiver's ack.
+SliceStatus send(const SendJob& job) {
+  uint64_t started = user::now_ns();
+  SliceStatus status{};
+  status.migration_id = job.request.migration_id;
+  Result<protocols::net::Client*> net = migration::slice_net();
+  if (!net.ok()) return failed(status, net.error(), "net is not running");
+  Result<SliceChannel> channel =
+      SliceChannel::connect(**net, job.request.destination_ip, migration::kMemorySlicePort);
+  if (!channel.ok()) return failed(status, channel.error(), "the destination mm does not answer");
+  ChannelSink sink(*channel, job.request.migration_id, job.request.pid);
+  SendScratch scratch{g_send_runs, kSendRuns, g_send_bitmap, kQueryPages};
+  SliceError refusal{Error::kOk, ""};
+  Result<SendTotals> sent =
+      send_memory_slice(*g_migration.kernel, job.space, job.task, scratch, sink, &refusal);
+  if (!sent.ok()) {
+    channel->close();
+    return failed(status, refusal.error, refusal.reason);
+  }
+  status.bytes_sent = sizeof(migration::SliceHeader) + sent->body_bytes;
+  status.pages_sent = sent->pages;
+  Result<migration::SliceAck> ack = channel->read_ack();
+  channel->close();
+  if (!ack.ok()) return failed(status, ack.error(), "no acknowledgement from the destination");
+  if (ack->error != 0) return failed(status, static_cast<Error>(ack->error), ack->reason);
+  status.state = SliceState::kDone;
+  status.elapsed_ns = user::now_ns() - started;
+  return status;
+}
+
+void sender_thread(void*) {
+  static SendJob job;  // large: off the thread's stack
+  for (;;) {
+    (void)user::notification_wait(g_migration.sender_wakeup, abi::kForever);
+    bool taken;
+    {
+      SpaceGuard guard(*g_migration.lock);
+      taken = g_migration.service->take_send(job);
+    }
+    if (!taken) continue;
+    SliceStatus status = send(job);
+    g_migration.kernel->close(job.task);
+    if (status.state == SliceState::kFailed) {
+      user::print("mm: memory slice of pid %#lx not sent: %s\n", job.request.pid, status.reason);
+    }
+    SpaceGuard guard(*g_migration.lock);
+    g_migration.service->finish_send(status);
+  }
+}
+
+// Reads and drops what is left of a refused slice, so that the sender, which reads the ack
+// only after writing it all, gets the reason instead of a reset.
+void drain(SliceChannel& channel, uint64_t left) {
+  if (left > kMaxDrainBytes) return;
+  while (left > 0) {
+    size_t n = left < sizeof(g_drain) ? left : sizeof(g_drain);
+    if (!channel.read_exact(g_drain, n).ok()) return;
+    left -= n;
+  }
+}
+
+// Receives one slice into its prepared space; the ack's error and reason on failure.
+Result<uint64_t> receive(const migration::SliceHeader& header, ChannelSource& source,
+                         SliceError* refusal) {
+  static ReceiveTarget target;  // large: off the thread's stack
+  {
+    SpaceGuard guard(*g_migration.lock);
+    target = TRY(g_migration.service->prepare_receive(header.pid, refusal));
+  }
+  Result<uint64_t> pages =
+      receive_memory_slice(*g_migration.kernel, *g_migration.service, target.space, target.task,
+                           header.body_bytes, source, refusal);
+  Result<void> committed = pages.ok() ? success() : Result<void>(Err(pages.error()));
+  if (pages.ok()) {
+    SpaceGuard guard(*g_migration.lock);
+    committed = g_migration.service->commit_receive(target.space, refusal);
+  }
+  g_migration.kernel->close(target.task);
+  if (!committed.ok()) return Err(committed.error());
+  return *pages;
+}
+
+void receive_slice(SliceChannel& channel, void*) {
+  Result<migration::SliceHeader> header = channel.read_header(SliceKind::kMemory);
+  if (!header.ok()) {
+    (void)channel.write_ack(Error::kBadFormat, 0, "not a memory slice");
+    return;
+  }
+  ChannelSource source(channel);
+  SliceError refusal{Error::kOk, ""};
+  Result<uint64_t> pages = receive(*header, source, &refusal);
+  if (!pages.ok()) {
+    user::print("mm: memory slice of pid %#lx refused: %s\n", header->pid, refusal.reason);
+    if (source.consumed() <= header->body_bytes) {
+      drain(channel, header->body_bytes - source.consumed());
+    }
+    (void)channel.write_ack(refusal.error, 0, refusal.reason);
+    return;
+  }
+  (void)channel.write_ack(Error::kOk, *pages, "");
+}
+
+}  // namespace
+
+Result<void> start_migration_threads(MemoryService& service, MemoryKernel& kernel, SpaceLock& lock,
+                                     abi::Handle sender_wakeup) {
+  g_migration = {&service, &kernel, &lock, sender_wakeup};
+  TRY(user::spawn_thread(sender_thread, nullptr, kSenderStack, kSenderPriority));
+  // SpaceLock blocks its waiters, so this thread may run below mm's main loop.
+  return migration::start_slice_receiver(migration::kMemorySlicePort, receive_slice, nullptr,
+                                         kSenderPriority);
+}
+
+}  // namespace atoll_os::servers::mm

@@ -1,0 +1,280 @@
+// Memory slices in and out: scanning a frozen space for its pages, writing them in runs,
+// and checking and installing what arrives.
+#include "slice_transfer.h"
+
+#include "atoll/abi/process.h"
+
+namespace atoll_os::servers::mm {
+namespace {
+
+constexpr uint64_t kPage = kSlicePageBytes;
+
+// A range of the space whose present pages are sent: a region, or the ProcessStart page.
+struct ScanRange {
+  uint64_t start;
+  uint64_t end;
+  uint32_t flags;
+};
+
+// The ranges of `space`: the ProcessStart page first, then each region.
+size_t scan_ranges(const AddressSpace& space, ScanRange (&ranges)[kMaxRegions + 1]) {
+  ranges[0] = {abi::kProcessStartAddress, abi::kProcessStartAddress + kPage, abi::kVmRead};
+  for (size_t i = 0; i < space.region_count(); ++i) {
+    const Region& region = space.region(i);
+    ranges[i + 1] = {region.start, region.end, region.flags};
+  }
+  return space.region_count() + 1;
+}
+
+// Walks the present pages of the ranges in order, kernel bitmap chunk by chunk, and
+// groups them into runs of at most kMaxRunPages.
+class RunScanner {
+ public:
+  RunScanner(MemoryKernel& kernel, abi::Handle task, const ScanRange* ranges, size_t count,
+             const SendScratch& scratch)
+      : kernel_(kernel), task_(task), ranges_(ranges), count_(count), scratch_(scratch) {
+    if (count_ != 0) address_ = ranges_[0].start;
+  }
+
+  struct Position {
+    size_t range;
+    uint64_t address;
+  };
+  Position position() const { return {range_, address_}; }
+  void seek(Position position) {
+    range_ = position.range;
+    address_ = position.address;
+    chunk_pages_ = 0;
+  }
+
+  // The next run; false when every range is done.
+  Result<bool> next(PageRun& run) {
+    while (range_ < count_) {
+      const ScanRange& range = ranges_[range_];
+      if (address_ >= range.end) {
+        if (++range_ < count_) address_ = ranges_[range_].start;
+        continue;
+      }
+      if (!TRY(present(address_))) {
+        address_ += kPage;
+        continue;
+      }
+      run = {address_, 0, range.flags};
+      while (address_ < range.end && run.pages < kMaxRunPages && TRY(present(address_))) {
+        ++run.pages;
+        address_ += kPage;
+      }
+      return true;
+    }
+    return false;
+  }
+
+ private:
+  // Whether the page at `address` (inside ranges_[range_]) is present; queries the kernel
+  // for the chunk starting there when it is not in the current one.
+  Result<bool> present(uint64_t address) {
+    if (chunk_pages_ == 0 || address < chunk_start_ ||
+        address >= chunk_start_ + chunk_pages_ * kPage) {
+      uint64_t left = (ranges_[range_].end - address) / kPage;
+      chunk_start_ = address;
+      chunk_pages_ = left < scratch_.bitmap_pages ? left : scratch_.bitmap_pages;
+      TRY(kernel_.query(task_, chunk_start_, chunk_pages_, scratch_.bitmap));
+    }
+    uint64_t index = (address - chunk_start_) / kPage;
+    return (scratch_.bitmap[index / 64] >> (index % 64) & 1) != 0;
+  }
+
+  MemoryKernel& kernel_;
+  abi::Handle task_;
+  const ScanRange* ranges_;
+  size_t count_;
+  const SendScratch& scratch_;
+  size_t range_ = 0;
+  uint64_t address_ = 0;
+  uint64_t chunk_start_ = 0;
+  uint64_t chunk_pages_ = 0;
+};
+
+Error refuse(SliceError* refusal, Error error, const char* reason) {
+  *refusal = {error, reason};
+  return error;
+}
+
+// One run: its record, then its pages straight from the task's frames.
+Result<void> send_run(MemoryKernel& kernel, abi::Handle task, const PageRun& run, SliceSink& sink,
+                      SliceError* refusal) {
+  Result<const uint8_t*> bytes = kernel.borrow(SliceWindow::kSend, task, run.start, run.pages);
+  if (!bytes.ok()) return Err(refuse(refusal, bytes.error(), "cannot map the process's pages"));
+  Result<void> written = sink.write(&run, sizeof(run));
+  if (written.ok()) written = sink.write(*bytes, run.pages * kPage);
+  kernel.release(SliceWindow::kSend, run.pages);
+  if (!written.ok()) return Err(refuse(refusal, written.error(), "the slice connection failed"));
+  return success();
+}
+
+// What the first scan found.
+struct Census {
+  SlicePrologue prologue;
+  size_t stored;  // runs in scratch.runs
+  bool overflowed;
+  RunScanner::Position resume;  // where the runs beyond the stored ones begin
+};
+
+Result<Census> take_census(RunScanner& scanner, const AddressSpace& space,
+                           const SendScratch& scratch) {
+  Census census{{kSliceFormat, static_cast<uint32_t>(space.region_count()), 0, 0, 0, 0},
+                0,
+                false,
+                scanner.position()};
+  PageRun run;
+  while (TRY(scanner.next(run))) {
+    if (census.stored < scratch.run_capacity) {
+      scratch.runs[census.stored++] = run;
+      census.resume = scanner.position();
+    } else {
+      census.overflowed = true;
+    }
+    ++census.prologue.run_count;
+    if (run.start == abi::kProcessStartAddress) {
+      census.prologue.start_pages = 1;
+    } else {
+      census.prologue.page_count += run.pages;
+    }
+  }
+  return census;
+}
+
+// Reads and adds the regions of a slice to `space`, with add_region's checks.
+Result<void> receive_regions(const MemoryService& modules, AddressSpace& space, uint32_t count,
+                             SliceSource& source, SliceError* refusal) {
+  WireRegion regions[kMaxRegions];
+  if (Result<void> read = source.read_exact(regions, count * sizeof(WireRegion)); !read.ok()) {
+    return Err(refuse(refusal, read.error(), "the slice ended inside its regions"));
+  }
+  for (uint32_t i = 0; i < count; ++i) {
+    Result<protocols::mm::RegionRequest> request = decode_region(space.pid(), regions[i]);
+    if (!request.ok()) return Err(refuse(refusal, request.error(), "a region is malformed"));
+    uint64_t module_size = request->kind == protocols::mm::RegionKind::kImage
+                               ? modules.module_size(request->module)
+                               : 0;
+    if (Result<void> added = space.add_region(*request, module_size); !added.ok()) {
+      return Err(refuse(refusal, added.error(), "a region fails the checks of add_region"));
+    }
+  }
+  return success();
+}
+
+// Reads one run's pages straight into fresh frames and maps them into the task.
+Result<void> receive_run(MemoryKernel& kernel, abi::Handle task, const PageRun& run,
+                         SliceSource& source, SliceError* refusal) {
+  Result<uint8_t*> bytes = kernel.stage(SliceWindow::kReceive, run.pages);
+  if (!bytes.ok()) return Err(refuse(refusal, bytes.error(), "no frames for the pages"));
+  Result<void> done = source.read_exact(*bytes, run.pages * kPage);
+  if (!done.ok()) {
+    kernel.release(SliceWindow::kReceive, run.pages);
+    return Err(refuse(refusal, done.error(), "the slice ended inside a page run"));
+  }
+  done = kernel.install(SliceWindow::kReceive, task, run.start, run.pages, run.flags);
+  kernel.release(SliceWindow::kReceive, run.pages);
+  if (done.error() == Error::kAlreadyExists) {
+    return Err(refuse(refusal, Error::kBadFormat, "a page was sent twice"));
+  }
+  if (!done.ok()) return Err(refuse(refusal, done.error(), "cannot map the received pages"));
+  return success();
+}
+
+Result<void> receive_runs(MemoryKernel& kernel, const SlicePrologue& prologue,
+                          const AddressSpace& space, abi::Handle task, SliceSource& source,
+                          SliceError* refusal) {
+  RunTally tally;
+  while (tally.runs < prologue.run_count) {
+    PageRun run;
+    if (Result<void> read = source.read_exact(&run, sizeof(run)); !read.ok()) {
+      return Err(refuse(refusal, read.error(), "the slice ended before a page run"));
+    }
+    TRY(check_run(run, prologue, space, tally, refusal));
+    TRY(receive_run(kernel, task, run, source, refusal));
+  }
+  if (tally.pages != prologue.page_count || tally.start_pages != prologue.start_pages) {
+    return Err(refuse(refusal, Error::kBadFormat, "fewer pages than the prologue announced"));
+  }
+  return success();
+}
+
+// Leaves the task as prepare_receive found it: without any page in the slice's ranges.
+void undo_receive(MemoryKernel& kernel, const AddressSpace& space, abi::Handle task) {
+  ScanRange ranges[kMaxRegions + 1];
+  size_t count = scan_ranges(space, ranges);
+  for (size_t i = 0; i < count; ++i) {
+    kernel.unmap(task, ranges[i].start, (ranges[i].end - ranges[i].start) / kPage);
+  }
+}
+
+}  // namespace
+
+Result<uint64_t> receive_memory_slice(MemoryKernel& kernel, const MemoryService& modules,
+                                      AddressSpace& space, abi::Handle task, uint64_t body_bytes,
+                                      SliceSource& source, SliceError* refusal) {
+  SlicePrologue prologue;
+  if (Result<void> read = source.read_exact(&prologue, sizeof(prologue)); !read.ok()) {
+    return Err(refuse(refusal, read.error(), "the slice ended inside its prologue"));
+  }
+  uint64_t room = space.has_room(0) ? space.page_quota() - space.resident_pages() : 0;
+  TRY(check_prologue(prologue, body_bytes, room, refusal));
+  TRY(receive_regions(modules, space, prologue.region_count, source, refusal));
+  if (Result<void> received = receive_runs(kernel, prologue, space, task, source, refusal);
+      !received.ok()) {
+    undo_receive(kernel, space, task);
+    return Err(received.error());
+  }
+  space.note_received(prologue.page_count);
+  return prologue.page_count + prologue.start_pages;
+}
+
+Result<SendTotals> send_memory_slice(MemoryKernel& kernel, const AddressSpace& space,
+                                     abi::Handle task, const SendScratch& scratch, SliceSink& sink,
+                                     SliceError* refusal) {
+  ScanRange ranges[kMaxRegions + 1];
+  RunScanner scanner(kernel, task, ranges, scan_ranges(space, ranges), scratch);
+  Result<Census> census = take_census(scanner, space, scratch);
+  if (!census.ok()) return Err(refuse(refusal, census.error(), "cannot query the pages"));
+  const SlicePrologue& prologue = census->prologue;
+  uint64_t pages = prologue.page_count + prologue.start_pages;
+  Result<uint64_t> body = slice_body_bytes(prologue.region_count, prologue.run_count, pages);
+  if (!body.ok()) return Err(refuse(refusal, body.error(), "the space is too large to send"));
+  if (Result<void> begun = sink.begin(*body); !begun.ok()) {
+    return Err(refuse(refusal, begun.error(), "the slice connection failed"));
+  }
+  WireRegion regions[kMaxRegions];
+  for (size_t i = 0; i < space.region_count(); ++i) regions[i] = encode_region(space.region(i));
+  Result<void> written = sink.write(&prologue, sizeof(prologue));
+  if (written.ok()) written = sink.write(regions, space.region_count() * sizeof(WireRegion));
+  if (!written.ok()) return Err(refuse(refusal, written.error(), "the slice connection failed"));
+
+  uint64_t runs_sent = 0;
+  uint64_t pages_sent = 0;
+  for (size_t i = 0; i < census->stored; ++i, ++runs_sent) {
+    TRY(send_run(kernel, task, scratch.runs[i], sink, refusal));
+    pages_sent += scratch.runs[i].pages;
+  }
+  if (census->overflowed) {
+    scanner.seek(census->resume);
+    PageRun run;
+    for (;;) {
+      Result<bool> found = scanner.next(run);
+      if (!found.ok()) return Err(refuse(refusal, found.error(), "cannot query the pages"));
+      if (!*found) break;
+      // A frozen process does not change; a space that does would overrun the body.
+      if (runs_sent == prologue.run_count || run.pages > pages - pages_sent) break;
+      TRY(send_run(kernel, task, run, sink, refusal));
+      ++runs_sent;
+      pages_sent += run.pages;
+    }
+  }
+  if (runs_sent != prologue.run_count || pages_sent != pages) {
+    return Err(refuse(refusal, Error::kBusy, "the space changed while it was sent"));
+  }
+  return SendTotals{*body, pages_sent};
+}
+
+}  // namespace atoll_os::servers::mm
