@@ -41,13 +41,19 @@ Result<uint64_t> scan_pages(Task& task, uint64_t vaddr, uint64_t pages, uint64_t
     uint64_t count =
         pages - first < kBitmapChunkWords * 64 ? pages - first : kBitmapChunkWords * 64;
     __builtin_memset(words, 0, sizeof(words));
-    for (uint64_t i = 0; i < count; ++i) {
+    for (uint64_t i = 0; i < count;) {
       uint64_t va = vaddr + (first + i) * kPageSize;
-      uint64_t* entry = x86_64::user_leaf_entry(task.page_table().root(), va);
+      uint64_t absent = 1;
+      uint64_t* entry = x86_64::user_leaf_entry(task.page_table().root(), va, &absent);
+      if (entry == nullptr) {  // a missing table: skip every page it would have held
+        i += absent < count - i ? absent : count - i;
+        continue;
+      }
       if (probe(entry, va)) {
         words[i / 64] |= 1ull << (i % 64);
         ++set;
       }
+      ++i;
     }
     TRY(copy_to_user(current_task(), bitmap + first / 8, words, (count + 63) / 64 * 8));
   }

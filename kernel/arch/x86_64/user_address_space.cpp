@@ -49,11 +49,23 @@ void destroy_user_root(PhysAddr root, FrameAllocator& frames, void (*release_lea
 }
 
 uint64_t* user_leaf_entry(PhysAddr root, uint64_t virt) {
+  uint64_t absent = 0;
+  return user_leaf_entry(root, virt, &absent);
+}
+
+uint64_t* user_leaf_entry(PhysAddr root, uint64_t virt, uint64_t* absent_pages) {
   uint64_t entry = root | kPresent;
+  *absent_pages = 1;
   for (int level = 4; level >= 1; --level) {
     uint64_t* table = table_at(entry);
-    uint64_t* slot = &table[(virt >> (12 + 9 * (level - 1))) & 511];
-    if (!(*slot & kPresent)) return nullptr;
+    const unsigned shift = 12 + 9 * (level - 1);
+    uint64_t* slot = &table[(virt >> shift) & 511];
+    if (!(*slot & kPresent)) {
+      // Nothing is mapped up to the end of what this entry would cover.
+      const uint64_t span = uint64_t{1} << shift;
+      *absent_pages = ((virt | (span - 1)) + 1 - virt) / kPageSize;
+      return nullptr;
+    }
     if (level == 1) return slot;
     if (*slot & kLargePage) return nullptr;
     entry = *slot;

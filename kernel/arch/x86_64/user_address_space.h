@@ -16,6 +16,9 @@ Result<PhysAddr> create_user_root(FrameAllocator& frames);
 void destroy_user_root(PhysAddr root, FrameAllocator& frames, void (*release_leaf)(PhysAddr));
 /// The 4 KiB leaf entry mapping `virt`, or nullptr if no such present leaf exists.
 uint64_t* user_leaf_entry(PhysAddr root, uint64_t virt);
+/// The same, and when there is no entry, `*absent_pages` says how many pages from `virt` on
+/// have none either (to the end of the table that is missing), so a scan can skip them.
+uint64_t* user_leaf_entry(PhysAddr root, uint64_t virt, uint64_t* absent_pages);
 
 inline constexpr uint64_t kPteAccessed = 1u << 5;
 inline constexpr uint64_t kPteDirty = 1u << 6;
