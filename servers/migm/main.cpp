@@ -34,6 +34,7 @@ constexpr uint64_t kMillisecond = 1'000'000;
 constexpr uint64_t kPeerCallTimeout = 10'000 * kMillisecond;
 constexpr uint64_t kPeerLookupTimeout = 3'000 * kMillisecond;
 constexpr uint64_t kMemorySliceTimeout = 300'000 * kMillisecond;
+constexpr uint64_t kMemoryPollNs = 1'000 * kMillisecond;  // mm's signal, or look anyway
 constexpr uint64_t kExpiryTick = 1'000 * kMillisecond;
 constexpr size_t kPeerStack = 64 * 1024;
 
@@ -145,10 +146,18 @@ class SyscallSourceSteps final : public MigrationSteps {
   }
 
   Result<SliceCost> send_memory(uint64_t pid, uint64_t id, uint32_t node) override {
-    {
-      Result<Empty> started = g_mm.space_send({pid, id, g_cluster.ip_of(node), 0});
-      if (!started.ok()) return fail(started.error(), g_mm.last_reason());
+    // mm signals the end: polling with sleeps would cost a timer tick (10 ms) each.
+    if (memory_done_ == abi::kNoHandle) {
+      Result<abi::Handle> created = user::notification_create();
+      if (!created.ok()) return fail(created.error(), "no notification for mm's answer");
+      memory_done_ = *created;
     }
+    protocols::HandleSet handles;
+    Result<abi::Handle> copy =
+        user::handle_duplicate(memory_done_, abi::kRightWrite | abi::kRightTransfer);
+    if (copy.ok()) handles.add(*copy);
+    Result<Empty> started = g_mm.space_send({pid, id, g_cluster.ip_of(node), 0}, &handles);
+    if (!started.ok()) return fail(started.error(), g_mm.last_reason());
     const uint64_t give_up = user::now_ns() + kMemorySliceTimeout;
     for (;;) {
       Result<mm::SliceStatus> status = poll_memory(id);
@@ -161,7 +170,7 @@ class SyscallSourceSteps final : public MigrationSteps {
         return Err(static_cast<Error>(status->error));
       }
       if (user::now_ns() > give_up) return fail(Error::kTimedOut, "the memory slice took too long");
-      (void)user::sleep_ms(1);
+      (void)user::notification_wait(memory_done_, kMemoryPollNs);
     }
   }
 
@@ -219,6 +228,7 @@ class SyscallSourceSteps final : public MigrationSteps {
   }
 
   PeerLink& peers_;
+  abi::Handle memory_done_ = abi::kNoHandle;  // mm signals kSliceDoneBit here
   char reason_[96] = {};
 };
 

@@ -139,7 +139,7 @@ Result<Empty> MemoryService::space_send(const protocols::mm::SpaceSendRequest& r
     kernel_.close(*task);
     return call.fail(woken.error(), "no migration thread");
   }
-  pending_send_ = SendJob{request, *space, *task};
+  pending_send_ = SendJob{request, *space, *task, call.received.take(0)};
   send_pending_ = true;
   SliceStatus& status = sends_[next_send_++ % kSendHistory];
   status = SliceStatus{};

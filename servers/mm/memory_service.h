@@ -13,7 +13,7 @@
 namespace atoll_os::servers::mm {
 
 inline constexpr size_t kMaxSpaces = 256;
-inline constexpr uint64_t kDefaultPageQuota = 16384;  // 64 MiB per process unless pm says
+inline constexpr uint64_t kDefaultPageQuota = 32768;  // 128 MiB per process unless pm says
 /// Sends whose status space_send_status still answers (migm polls the newest).
 inline constexpr size_t kSendHistory = 8;
 
@@ -66,6 +66,7 @@ struct SendJob {
   protocols::mm::SpaceSendRequest request;
   AddressSpace space;
   abi::Handle task;
+  abi::Handle done;  // signalled with kSliceDoneBit at the end; kNoHandle: nobody waits
 };
 
 /// A prepared space a slice is received into: an empty copy to fill, and a handle of the

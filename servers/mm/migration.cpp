@@ -33,23 +33,51 @@ Migration g_migration;
 PageRun g_send_runs[kSendRuns];
 uint64_t g_send_bitmap[kQueryPages / 64];
 uint8_t g_drain[64 * 1024];
+uint8_t g_gathered[8 * 1024];  // the sender's small pieces, sent together
 
-// The sender's connection as a SliceSink: the header first, then the body.
+// The sender's connection as a SliceSink: the header first, then the body. Small pieces
+// (header, prologue, regions, run records) are gathered and go out with the next large
+// one: written alone they would travel as small segments, and Nagle's algorithm holds each
+// until the one before is acknowledged (a 2.4 s stall was measured on a fresh connection).
 class ChannelSink final : public SliceSink {
  public:
   ChannelSink(SliceChannel& channel, uint64_t migration_id, uint64_t pid)
       : channel_(channel), migration_id_(migration_id), pid_(pid) {}
   Result<void> begin(uint64_t body_bytes) override {
-    return channel_.write_header(SliceKind::kMemory, migration_id_, pid_, body_bytes);
+    migration::SliceHeader header{migration::kSliceMagic,
+                                  migration::kSliceVersion,
+                                  SliceKind::kMemory,
+                                  migration_id_,
+                                  pid_,
+                                  body_bytes};
+    return gather(&header, sizeof(header));
   }
   Result<void> write(const void* data, size_t length) override {
+    if (length <= kGatherMax - gathered_) return gather(data, length);
+    TRY(flush());
     return channel_.write(data, length);
+  }
+  /// Sends what is gathered; before waiting for the receiver's answer.
+  Result<void> flush() {
+    if (gathered_ == 0) return success();
+    Result<void> written = channel_.write(g_gathered, gathered_);
+    gathered_ = 0;
+    return written;
   }
 
  private:
+  static constexpr size_t kGatherMax = sizeof(g_gathered);
+  Result<void> gather(const void* data, size_t length) {
+    if (length > kGatherMax - gathered_) TRY(flush());
+    __builtin_memcpy(g_gathered + gathered_, data, length);
+    gathered_ += length;
+    return success();
+  }
+
   SliceChannel& channel_;
   uint64_t migration_id_;
   uint64_t pid_;
+  size_t gathered_ = 0;
 };
 
 // The receiver's connection as a SliceSource that counts what it took.
@@ -100,6 +128,10 @@ SliceStatus send(const SendJob& job) {
     channel->close();
     return failed(status, refusal.error, refusal.reason);
   }
+  if (Result<void> flushed = sink.flush(); !flushed.ok()) {
+    channel->close();
+    return failed(status, flushed.error(), "the slice connection failed");
+  }
   status.bytes_sent = sizeof(migration::SliceHeader) + sent->body_bytes;
   status.pages_sent = sent->pages;
   Result<migration::SliceAck> ack = channel->read_ack();
@@ -126,8 +158,14 @@ void sender_thread(void*) {
     if (status.state == SliceState::kFailed) {
       user::print("mm: memory slice of pid %#lx not sent: %s\n", job.request.pid, status.reason);
     }
-    SpaceGuard guard(*g_migration.lock);
-    g_migration.service->finish_send(status);
+    {
+      SpaceGuard guard(*g_migration.lock);
+      g_migration.service->finish_send(status);
+    }
+    if (job.done != abi::kNoHandle) {  // the status is in place: whoever waits may read it
+      (void)user::notification_signal(job.done, protocols::mm::kSliceDoneBit);
+      (void)user::handle_close(job.done);
+    }
   }
 }
 

@@ -5,6 +5,7 @@
 #include "atoll/user/clock.h"
 #include "atoll/user/syscalls.h"
 #include "lwip/pbuf.h"
+#include "lwip/priv/tcp_priv.h"  // TCP_SLOW_INTERVAL, the unit of pcb->rto
 #include "lwip/tcp.h"
 #include "lwip/udp.h"
 
@@ -39,8 +40,18 @@ ip_addr_t ip_from(uint32_t ip) {
 void udp_arrived(void* arg, udp_pcb*, pbuf* p, const ip_addr_t* address, u16_t port) {
   g_sockets->on_udp(socket_of(arg), p, ip4_addr_get_u32(address), port);
 }
+// lwIP starts every connection with a 3 s retransmission timeout (RFC 1122's), so one frame
+// lost early on a fresh connection stalls it for about 3 s; the cluster is one switch away,
+// and RFC 6298's 1 s is ample until the first round trip is measured.
+void shorten_initial_timeout(tcp_pcb* pcb) {
+  constexpr s16_t kInitialRtoTicks = 1000 / TCP_SLOW_INTERVAL;
+  pcb->rto = kInitialRtoTicks;
+  pcb->sv = kInitialRtoTicks;
+}
+
 err_t accepted(void* arg, tcp_pcb* pcb, err_t error) {
   if (error != ERR_OK || pcb == nullptr) return ERR_VAL;
+  shorten_initial_timeout(pcb);
   return static_cast<err_t>(g_sockets->on_accept(socket_of(arg), pcb));
 }
 err_t received(void* arg, tcp_pcb*, pbuf* p, err_t) {
@@ -338,6 +349,7 @@ Result<protocols::net::StreamReply> Sockets::connect(uint64_t owner, uint32_t ip
     return Err(attached.ok() ? Error::kOutOfMemory : attached.error());
   }
   install_stream_callbacks(*s);
+  shorten_initial_timeout(s->tcp);
   set_state(*s, protocols::net::kStreamConnecting);
   adopt(*s, notification);
   ip_addr_t destination = ip_from(ip);

@@ -79,6 +79,9 @@ struct SpaceSendRequest {
 };
 static_assert(sizeof(SpaceSendRequest) == 24);
 
+/// The bit space_send's notification gets when the send has ended (done or failed).
+inline constexpr uint64_t kSliceDoneBit = 1;
+
 struct MigrationRequest {
   uint64_t migration_id;
 };
