@@ -49,6 +49,9 @@ PeerAnswer Incoming::judge(const Proposal& proposal) {
   if (proposal.version != protocols::migm::kMigrationVersion) {
     return answer(Error::kNotSupported, "the destination speaks another migration version");
   }
+  if (proposal.isa != kIsaX86_64) {
+    return answer(Error::kNotSupported, "the destination runs another instruction set");
+  }
   if (proposal.strategy != Strategy::kEager) {
     return answer(Error::kNotSupported, "the destination does not know that strategy");
   }

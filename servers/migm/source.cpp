@@ -57,8 +57,12 @@ class EagerRun {
 
   void run_steps(const CpuFeatures& features) {
     uint64_t unused = 0;
-    Proposal proposal{
-        protocols::migm::kMigrationVersion, Strategy::kEager, record_.migration_id, {}, features};
+    Proposal proposal{protocols::migm::kMigrationVersion,
+                      kIsaX86_64,
+                      Strategy::kEager,
+                      record_.migration_id,
+                      {},
+                      features};
     if (!timed(SourcePhase::kDescribe, unused, [&]() -> Result<void> {
           proposal.process = TRY(steps_.describe(record_.pid));
           return success();

@@ -28,9 +28,13 @@ struct ProcessFacts {
   char name[kNameMax];
 };
 
+/// The instruction set a process runs, as ELF names it (e_machine): the only one is x86-64.
+inline constexpr uint32_t kIsaX86_64 = 62;  // EM_X86_64
+
 /// What the source proposes to the destination's migm.
 struct Proposal {
   uint32_t version;
+  uint32_t isa;  // kIsaX86_64
   Strategy strategy;
   uint64_t migration_id;
   ProcessFacts process;

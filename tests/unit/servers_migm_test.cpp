@@ -89,6 +89,7 @@ TEST(MigmSource, EagerRunsEveryStepInOrderAndRecordsTheCost) {
   EXPECT_EQ(record.migration_id, kId);
   EXPECT_EQ(source.proposed.process.pid, kPid);
   EXPECT_EQ(source.proposed.version, protocols::migm::kMigrationVersion);
+  EXPECT_EQ(source.proposed.isa, kIsaX86_64);
   EXPECT_EQ(source.proposed.features.leaf1_edx, kBasic.leaf1_edx);
 }
 
@@ -188,11 +189,8 @@ class FakeDestination final : public DestinationSteps {
 };
 
 Proposal proposal(CpuFeatures features = kBasic, uint64_t resident = 25) {
-  return Proposal{protocols::migm::kMigrationVersion,
-                  Strategy::kEager,
-                  kId,
-                  {kPid, 1, resident, 16384, 10, 0, "counter"},
-                  features};
+  return Proposal{protocols::migm::kMigrationVersion,           kIsaX86_64, Strategy::kEager, kId,
+                  {kPid, 1, resident, 16384, 10, 0, "counter"}, features};
 }
 
 TEST(MigmDestination, AcceptsPreparesAndCommits) {
@@ -226,12 +224,17 @@ TEST(MigmDestination, RefusesWithoutEnoughMemorySayingHowMuch) {
   EXPECT_STREQ(a.reason, "not enough memory on the destination: 16640 pages needed, 1000 free");
 }
 
-TEST(MigmDestination, RefusesAnotherVersionOrStrategy) {
+TEST(MigmDestination, RefusesAnotherVersionIsaOrStrategy) {
   FakeDestination steps;
   Incoming incoming(steps);
   Proposal p = proposal();
   p.version = 99;
   EXPECT_EQ(incoming.propose(p, 0, 0).error, int32_t(Error::kNotSupported));
+  p = proposal();
+  p.isa = 183;  // EM_AARCH64
+  PeerAnswer other_isa = incoming.propose(p, 0, 0);
+  EXPECT_EQ(other_isa.error, int32_t(Error::kNotSupported));
+  EXPECT_STREQ(other_isa.reason, "the destination runs another instruction set");
   p = proposal();
   p.strategy = static_cast<Strategy>(42);
   EXPECT_EQ(incoming.propose(p, 0, 0).error, int32_t(Error::kNotSupported));
