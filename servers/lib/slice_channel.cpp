@@ -90,17 +90,11 @@ Result<void> SliceChannel::read_exact(void* out, size_t length) {
   return success();
 }
 
-Result<void> SliceChannel::write_header(SliceKind kind, uint64_t migration_id, uint64_t pid,
-                                        uint64_t body_bytes) {
-  SliceHeader header{kSliceMagic, kSliceVersion, kind, migration_id, pid, body_bytes};
-  return write(&header, sizeof(header));
-}
-
 Result<void> SliceChannel::write_small_slice(SliceKind kind, uint64_t migration_id, uint64_t pid,
                                              const void* body, size_t length) {
   static uint8_t buffer[sizeof(SliceHeader) + kSmallSliceMax];  // callers send one at a time
   if (length > kSmallSliceMax) return Err(Error::kOutOfRange);
-  SliceHeader header{kSliceMagic, kSliceVersion, kind, migration_id, pid, length};
+  SliceHeader header = slice_header(kind, migration_id, pid, length);
   __builtin_memcpy(buffer, &header, sizeof(header));
   __builtin_memcpy(buffer + sizeof(header), body, length);
   return write(buffer, sizeof(header) + length);

@@ -33,6 +33,12 @@ struct SliceHeader {
 };
 static_assert(sizeof(SliceHeader) == 32);
 
+/// The header of a slice of `kind` with `body_bytes` to follow.
+constexpr SliceHeader slice_header(SliceKind kind, uint64_t migration_id, uint64_t pid,
+                                   uint64_t body_bytes) {
+  return {kSliceMagic, kSliceVersion, kind, migration_id, pid, body_bytes};
+}
+
 /// The receiver's answer once it has taken the whole body: error 0 (Error::kOk) or why not.
 struct SliceAck {
   int32_t error;
@@ -59,9 +65,6 @@ class SliceChannel {
   /// Reads exactly `length` bytes; kTruncated if the peer closed first, kTimedOut if nothing
   /// came for kSliceIdleTimeoutNs.
   Result<void> read_exact(void* out, size_t length);
-  /// Writes the header of a slice with `body_bytes` to follow.
-  Result<void> write_header(SliceKind kind, uint64_t migration_id, uint64_t pid,
-                            uint64_t body_bytes);
   /// A whole small slice, header and body, in one write (at most kSmallSliceMax bytes of
   /// body): two writes would go as two segments, and Nagle's algorithm holds the second
   /// until the first is acknowledged, which a fresh connection may delay by a

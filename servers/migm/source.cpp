@@ -151,17 +151,4 @@ MigrationRecord run_eager(MigrationSteps& steps, uint64_t pid, uint32_t from_nod
   EagerRun(steps, record).run(features);
   return record;
 }
-
-MigrationRecord refused_record(uint64_t pid, uint32_t from_node, uint32_t to_node, Error error,
-                               const char* reason) {
-  MigrationRecord record{};
-  record.pid = pid;
-  record.from_node = from_node;
-  record.to_node = to_node;
-  record.strategy = Strategy::kEager;
-  record.error = static_cast<int32_t>(error);
-  copy_text(record.reason, sizeof(record.reason), reason, nullptr);
-  return record;
-}
-
 }  // namespace atoll_os::servers::migm

@@ -90,8 +90,4 @@ const char* phase_name(SourcePhase phase);
 MigrationRecord run_eager(MigrationSteps& steps, uint64_t pid, uint32_t from_node, uint32_t to_node,
                           uint64_t migration_id, const CpuFeatures& features);
 
-/// The record of a request refused before anything started (bad node, unknown strategy).
-MigrationRecord refused_record(uint64_t pid, uint32_t from_node, uint32_t to_node, Error error,
-                               const char* reason);
-
 }  // namespace atoll_os::servers::migm

@@ -44,12 +44,8 @@ class ChannelSink final : public SliceSink {
   ChannelSink(SliceChannel& channel, uint64_t migration_id, uint64_t pid)
       : channel_(channel), migration_id_(migration_id), pid_(pid) {}
   Result<void> begin(uint64_t body_bytes) override {
-    migration::SliceHeader header{migration::kSliceMagic,
-                                  migration::kSliceVersion,
-                                  SliceKind::kMemory,
-                                  migration_id_,
-                                  pid_,
-                                  body_bytes};
+    migration::SliceHeader header =
+        migration::slice_header(SliceKind::kMemory, migration_id_, pid_, body_bytes);
     return gather(&header, sizeof(header));
   }
   Result<void> write(const void* data, size_t length) override {

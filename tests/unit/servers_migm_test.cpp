@@ -158,13 +158,6 @@ TEST(MigmSource, ACommitNeverAnsweredNeverThaws) {
   for (const std::string& call : source.calls) EXPECT_NE(call, "release");
 }
 
-TEST(MigmSource, ARefusedRequestHasARecordWithItsReason) {
-  MigrationRecord record = refused_record(kPid, 0, 9, Error::kNotFound, "no such node");
-  EXPECT_EQ(record.error, int32_t(Error::kNotFound));
-  EXPECT_STREQ(record.reason, "no such node");
-  EXPECT_EQ(record.to_node, 9u);
-}
-
 // Destination servers that log and can be told to fail.
 class FakeDestination final : public DestinationSteps {
  public:

@@ -13,7 +13,6 @@ namespace atoll_os::host::cli {
 namespace {
 
 constexpr auto kConnectTimeout = std::chrono::seconds(2);
-constexpr auto kPsWait = std::chrono::seconds(10);
 
 HostResult<uint64_t> parse_pid(const std::string& text) {
   uint64_t pid = 0;
@@ -26,22 +25,11 @@ HostResult<uint64_t> parse_pid(const std::string& text) {
   return pid;
 }
 
-bool lists_running(ControlChannel& control, uint64_t pid) {
-  HostResult<JsonValue> ps = control.command_ok("ps", kPsWait);
-  const JsonValue* processes = ps ? ps->find("processes") : nullptr;
-  if (processes == nullptr) return false;
-  for (const JsonValue& process : processes->items()) {
-    const std::string* state = process.string_at("state");
-    if (process.uint64_at("pid") == pid && state != nullptr && *state == "running") return true;
-  }
-  return false;
-}
-
 // The node that runs `pid`: the first whose ctl lists it as running.
 HostResult<unsigned> node_running(const ClusterState& state, uint64_t pid) {
   for (unsigned i = 0; i < state.nodes.size(); ++i) {
     auto control = ControlChannel::connect(state.nodes[i].control_socket, kConnectTimeout);
-    if (control && lists_running(*control, pid)) return i;
+    if (control && runs_process(*control, pid)) return i;
   }
   return fail(Error::kNotFound, "no node of the cluster runs that PID");
 }

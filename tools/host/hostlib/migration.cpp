@@ -66,22 +66,15 @@ HostResult<MigrationRecord> migrate(ControlChannel& from, uint64_t pid, unsigned
   return parse_migration_record(reply);
 }
 
-HostResult<unsigned> node_of(Cluster& cluster, uint64_t pid) {
-  for (unsigned i = 0; i < cluster.size(); ++i) {
-    ControlChannel* control = cluster.node(i).control();
-    if (control == nullptr) continue;
-    HostResult<JsonValue> ps = control->command_ok("ps", kPsWait);
-    if (!ps) continue;
-    const JsonValue* processes = ps->find("processes");
-    if (processes == nullptr) continue;
-    for (const JsonValue& process : processes->items()) {
-      const std::string* state = process.string_at("state");
-      if (process.uint64_at("pid") == pid && state != nullptr && *state == "running") return i;
-    }
+bool runs_process(ControlChannel& control, uint64_t pid) {
+  HostResult<JsonValue> ps = control.command_ok("ps", kPsWait);
+  const JsonValue* processes = ps ? ps->find("processes") : nullptr;
+  if (processes == nullptr) return false;
+  for (const JsonValue& process : processes->items()) {
+    const std::string* state = process.string_at("state");
+    if (process.uint64_at("pid") == pid && state != nullptr && *state == "running") return true;
   }
-  char text[64];
-  snprintf(text, sizeof text, "no node runs pid 0x%llx", static_cast<unsigned long long>(pid));
-  return fail(Error::kNotFound, text);
+  return false;
 }
 
 HostResult<uint64_t> check_counter_lines(const std::vector<std::string>& lines) {

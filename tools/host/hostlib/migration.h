@@ -50,8 +50,8 @@ HostResult<MigrationRecord> migrate(ControlChannel& from, uint64_t pid, unsigned
 /// The record from ctl's JSON reply (kBadFormat if a field is missing).
 HostResult<MigrationRecord> parse_migration_record(const JsonValue& reply);
 
-/// The node of `cluster` whose pm lists `pid` as running; kNotFound if none does.
-HostResult<unsigned> node_of(Cluster& cluster, uint64_t pid);
+/// Whether the node behind `control` lists `pid` as running (`ps`).
+bool runs_process(ControlChannel& control, uint64_t pid);
 
 /// counter's own proof that moves lost nothing: every "counter: V checksum C" line in
 /// `lines` follows the one before (V by one from 1, C the FNV-1a chain of the values). The
