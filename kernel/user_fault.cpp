@@ -30,7 +30,7 @@ bool ask_pager(Thread& thread, Task& task, uint64_t address, uint64_t rip, uint6
   thread.ipc.fault = {address, rip, fault_access(error), 0};
   thread.ipc.badge = task.pager_badge();
   thread.ipc.buffer = 0;
-  int64_t result = pager->send(thread, abi::kForever);
+  int64_t result = pager->send(thread, abi::kForever, nullptr);
   thread.ipc.is_fault = false;
   // Suspended before the pager took it: the access is retried, and faults again, on resume.
   if (result == kResultRestart) return task.alive();

@@ -4,7 +4,9 @@
 // resident bytes with a steady dirty rate, for the migration benchmarks and pre-copy). Once a
 // second it checks every touched page against the pattern it last wrote and prints
 // "memtouch: touched N pages, checksum 0x...": a migration that loses or mixes up a page
-// shows as a mismatch, and equal checksums before and after show that nothing changed.
+// shows as a mismatch, and equal checksums before and after show that nothing changed. With a
+// RATE it also prints, after each report, the page writes it managed since the last one:
+// "memtouch: rate touches=N ms=M per_s=R" (the benchmarks' post-migration slowdown).
 #include <stdint.h>
 
 #include "atoll/user/clock.h"
@@ -118,10 +120,26 @@ int touch_once(Region& region) {
   return report(region) ? 0 : 1;
 }
 
+// Page writes between two reports and the time between them, by this process's stopwatch.
+struct RateWindow {
+  uint64_t touches = 0;
+  uint64_t ns = 0;
+};
+
+void report_rate(const Region& region, RateWindow& window, uint64_t elapsed_ns) {
+  uint64_t touches = region.touches - window.touches;
+  uint64_t ms = (elapsed_ns - window.ns) / 1'000'000;
+  print("memtouch: rate touches=%llu ms=%llu per_s=%llu\n",
+        static_cast<unsigned long long>(touches), static_cast<unsigned long long>(ms),
+        static_cast<unsigned long long>(ms == 0 ? 0 : touches * 1000 / ms));
+  window = {region.touches, elapsed_ns};
+}
+
 int touch_at_rate(Region& region, uint64_t rate) {
   while (region.touches < region.pages) touch_next_page(region);  // all of SIZE resident
   if (!report(region)) return 1;
   Stopwatch stopwatch;
+  RateWindow window{region.touches, 0};
   uint64_t next_report_ns = kReportIntervalNs;
   uint64_t credited = 0;  // page writes done or forgiven
   for (;;) {
@@ -132,6 +150,7 @@ int touch_at_rate(Region& region, uint64_t rate) {
     for (; credited < due; ++credited) touch_next_page(region);
     if (elapsed >= next_report_ns) {
       if (!report(region)) return 1;
+      report_rate(region, window, elapsed);
       next_report_ns = elapsed + kReportIntervalNs;
     }
     if (!user::sleep_ms(kTickMs).ok()) return 1;

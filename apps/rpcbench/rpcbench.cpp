@@ -1,8 +1,10 @@
 // rpcbench: messages between processes through ipcm, wherever they live. One mode per run:
 //   rpcbench serve NAME [COUNT]              answers COUNT calls (0: forever) at a port named NAME
-//   rpcbench call NAME COUNT [ipcm]          COUNT 64-byte round trips to NAME, timed; a
+//   rpcbench call NAME COUNT [ipcm|direct [PAUSE_MS]]
+//                                            COUNT 64-byte round trips to NAME, timed; a
 //                                            server on this node is called on the direct
-//                                            path unless "ipcm" is given
+//                                            path unless "ipcm" is given; PAUSE_MS between
+//                                            calls makes them span a migration
 //   rpcbench moveserve NAME AFTER NODE       serves AFTER calls, then moves its port to NODE
 //   rpcbench adoptserve NODE:SERIAL COUNT    takes the moving port over, serves COUNT calls
 //   rpcbench sink NAME SENDERS EXPECT        receives EXPECT messages from each of SENDERS
@@ -129,7 +131,8 @@ int adoptserve(ipcm::Client& client, const char* port_text, uint64_t count) {
   return 0;
 }
 
-int call(ipcm::Client& client, const char* name, uint64_t count, bool direct) {
+int call(ipcm::Client& client, const char* name, uint64_t count, bool direct,
+         uint64_t pause_ms = 0) {
   ipcm::use_direct_paths(direct);
   Result<ipcm::PortId> server = ipcm::lookup(client, name, kLookupTimeout);
   if (!server.ok()) return fail("lookup", server.error(), client.last_reason());
@@ -158,6 +161,7 @@ int call(ipcm::Client& client, const char* name, uint64_t count, bool direct) {
     if (echoed != i) return fail("call", Error::kBadFormat, "the answer is not the echo");
     samples[i] = user::now_ns() - start;
     direct_calls += ipcm::has_direct_path(*server);  // a fallback closes the path
+    if (pause_ms != 0) (void)user::sleep_ms(pause_ms);
   }
   (void)own->close();
   uint64_t m = user::sort_and_median(samples, count);
@@ -367,6 +371,11 @@ int run(int argc, char** argv) {
   if (same(mode, "call") && argc == 4 && a.ok()) return call(client, name, *a, true);
   if (same(mode, "call") && argc == 5 && a.ok() && same(argv[4], "ipcm")) {
     return call(client, name, *a, false);
+  }
+  if (same(mode, "call") && argc == 6 && a.ok() &&
+      (same(argv[4], "ipcm") || same(argv[4], "direct"))) {
+    Result<uint64_t> pause = user::parse_unsigned(argv[5]);
+    if (pause.ok()) return call(client, name, *a, same(argv[4], "direct"), *pause);
   }
   if (same(mode, "moveserve") && argc == 5 && a.ok() && b.ok()) {
     return moveserve(client, name, *a, *b);

@@ -3,6 +3,7 @@
 
 #include <new>
 
+#include "object/handle_table.h"
 #include "object/message_transfer.h"
 #include "object/notification.h"
 #include "object/task.h"
@@ -67,10 +68,18 @@ void Endpoint::put(Queue& queue, Thread& thread, bool front) {
     queue.push_back(thread);
 }
 
+// A queued sender's reference to the revocation node of its handle, given up as it leaves.
+void Endpoint::forget_via(Thread& thread) {
+  if (thread.ipc.via == nullptr) return;
+  thread.ipc.via->release();
+  thread.ipc.via = nullptr;
+}
+
 Thread* Endpoint::take(Queue& queue) {
   Thread* thread = queue.pop_front();
   if (thread == nullptr) return nullptr;
   thread->ipc.endpoint = nullptr;
+  forget_via(*thread);
   release();  // never the last reference: the running thread's handle holds one
   return thread;
 }
@@ -80,10 +89,26 @@ void Endpoint::unlink(Thread& thread) {
   auto& queue = thread.state() == ThreadState::kBlockedSend ? senders_ : receivers_;
   queue.remove(thread);
   thread.ipc.endpoint = nullptr;
+  forget_via(thread);
   release();  // may free the endpoint: nothing touches it after this
 }
 
-int64_t Endpoint::send(Thread& sender, uint64_t timeout_ns) {
+void Endpoint::cancel_revoked_senders() {
+  Thread* thread = senders_.front();
+  while (thread != nullptr) {
+    Thread* next = senders_.next(*thread);
+    if (thread->ipc.via != nullptr && thread->ipc.via->revoked()) {
+      senders_.remove(*thread);
+      thread->ipc.endpoint = nullptr;
+      forget_via(*thread);
+      wake(*thread, -int64_t(Error::kBadHandle));
+      release();  // never the last reference: the revoker's handle holds one
+    }
+    thread = next;
+  }
+}
+
+int64_t Endpoint::send(Thread& sender, uint64_t timeout_ns, RevocationNode* via) {
   while (Thread* receiver = take(receivers_)) {
     bool receiver_fault = false;
     auto delivered = deliver_message(sender, *receiver, receiver_fault);
@@ -99,6 +124,8 @@ int64_t Endpoint::send(Thread& sender, uint64_t timeout_ns) {
   }
   if (timeout_ns == 0) return -int64_t(Error::kTimedOut);
   put(senders_, sender, false);
+  if (via != nullptr) via->retain();
+  sender.ipc.via = via;
   return block_current(ThreadState::kBlockedSend, timeout_ns, unlink_on_timeout);
 }
 

@@ -15,7 +15,9 @@ class Endpoint final : public KernelObject {
   /// The current thread sends (call: and then waits for the reply). Its ipc.header holds
   /// the validated header, ipc.buffer the message address, ipc.badge the handle's badge.
   /// Returns the system call's result.
-  int64_t send(Thread& sender, uint64_t timeout_ns);
+  /// `via` is the revocation node of the handle it sends through: revoking that handle's
+  /// chain takes it off the queue again (cancel_revoked_senders).
+  int64_t send(Thread& sender, uint64_t timeout_ns, RevocationNode* via);
   /// The current thread receives into ipc.buffer (ipc.header holds its grant window).
   int64_t receive(Thread& receiver, uint64_t timeout_ns);
 
@@ -29,6 +31,9 @@ class Endpoint final : public KernelObject {
 
   /// Takes a blocked thread off this endpoint's queues (timeout, kill).
   void unlink(Thread& thread);
+  /// Wakes, with kBadHandle and nothing delivered, every queued sender whose handle was
+  /// revoked: a revoked path must not leave callers waiting on a receiver that is gone.
+  void cancel_revoked_senders();
 
  private:
   Endpoint() : KernelObject(abi::ObjectType::kEndpoint) {}
@@ -37,6 +42,7 @@ class Endpoint final : public KernelObject {
   using Queue = IntrusiveList<Thread, &Thread::wait_link>;
   void put(Queue& queue, Thread& thread, bool front);
   Thread* take(Queue& queue);
+  void forget_via(Thread& thread);
 
   Queue senders_;
   Queue receivers_;

@@ -98,11 +98,12 @@ size_t HandleTable::list(Handle after, abi::HandleListEntry* out, size_t max) {
   for (uint32_t slot = 1; slot < capacity_ && max > 0; ++slot) {
     HandleEntry& e = entries_[slot];
     Handle value = encode(slot, e.generation);
-    if (e.object == nullptr || value <= after || e.node->revoked()) continue;
+    if (e.object == nullptr || value <= after) continue;
     if (count == max && value > out[count - 1].value) continue;
     size_t at = count < max ? count++ : count - 1;  // when full, the largest drops out
     for (; at > 0 && out[at - 1].value > value; --at) out[at] = out[at - 1];
-    out[at] = {value, e.object->type(), e.rights, 0, e.badge, e.object->id()};
+    uint32_t flags = e.node->revoked() ? abi::kHandleRevoked : 0;
+    out[at] = {value, e.object->type(), e.rights, flags, e.badge, e.object->id()};
   }
   return count;
 }

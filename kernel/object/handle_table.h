@@ -69,8 +69,9 @@ class HandleTable {
   /// kAlreadyExists if its slot is used. `parent` as in add().
   Result<void> add_at(Handle value, KernelObject* object, uint32_t rights, uint64_t badge = 0,
                       RevocationNode* parent = nullptr);
-  /// Copies up to `max` live entries whose value is above `after` into `out`, in increasing
-  /// value order; the count. Work is bounded by kMaxSlots whatever the caller asks.
+  /// Copies up to `max` entries (revoked ones flagged) whose value is above `after` into
+  /// `out`, in increasing value order; the count. Work is bounded by kMaxSlots whatever
+  /// the caller asks.
   size_t list(Handle after, abi::HandleListEntry* out, size_t max);
   /// The live, unrevoked entry for `value`: kBadHandle otherwise.
   Result<HandleEntry*> lookup(Handle value) {

@@ -37,6 +37,8 @@ static_assert(uint32_t(ThreadState::kDead) == uint32_t(abi::ThreadRunState::kDea
 /// an immediate operand, for the dispatcher's one compare.
 inline constexpr int64_t kResultRestart = INT32_MIN;
 
+class RevocationNode;
+
 /// What a thread blocked in IPC is doing; kept in the thread so queues never allocate.
 struct IpcState {
   uint64_t buffer = 0;           // user address of its Message
@@ -47,10 +49,11 @@ struct IpcState {
   abi::PageFault fault{};        // the message of a fault call
   Endpoint* endpoint = nullptr;  // the endpoint whose queue holds it
   Notification* notification = nullptr;
-  Thread* caller = nullptr;    // receiver: the call it owes a reply to (holds a reference)
-  Thread* callee = nullptr;    // caller: the thread holding its reply (no reference)
-  uint64_t notified_bits = 0;  // notification waiter: the bits it was woken with
-  int64_t result = 0;          // what the blocked system call returns when woken
+  Thread* caller = nullptr;       // receiver: the call it owes a reply to (holds a reference)
+  Thread* callee = nullptr;       // caller: the thread holding its reply (no reference)
+  RevocationNode* via = nullptr;  // queued sender: the node of the handle it sent through
+  uint64_t notified_bits = 0;     // notification waiter: the bits it was woken with
+  int64_t result = 0;             // what the blocked system call returns when woken
 };
 
 class Thread final : public KernelObject {
@@ -73,22 +76,23 @@ class Thread final : public KernelObject {
   bool suspended() const { return (stop_ & kStopped) != 0; }
   /// Marks the thread stopped (or not) and nothing more; suspend() is the whole operation.
   void set_suspended(bool s) { stop_ = s ? kStopped : 0; }
-  /// Asked to stop while it could not (waiting for a reply, or woken inside a system call
-  /// it has yet to finish): it stops itself at its next return to user mode.
+  /// Asked to stop while it could not (waiting for a reply, owing one, or woken inside a
+  /// system call it has yet to finish): it stops itself at its next return to user mode
+  /// that owes no reply.
   bool suspend_pending() const { return (stop_ & kStopPending) != 0; }
   /// Suspended or about to be: one test on the way back to user mode covers both.
   bool stop_requested() const { return stop_ != 0; }
 
   /// Stops the thread at a clean user state: at once if it runs or waits in user mode or is
   /// blocked in a wait nothing has taken yet (which it leaves, rewound to restart the system
-  /// call); kBusy, with the suspension pending, if it waits for a reply or has a woken system
-  /// call to finish. Success also if it already stopped.
+  /// call); kBusy, with the suspension pending, if it waits for a reply, owes one, or has a
+  /// woken system call to finish. Success also if it already stopped.
   Result<void> suspend();
   /// Undoes suspend(), pending or done: a rewound system call restarts.
   void resume();
   /// The current thread, returning to user mode: stops here if a suspension is pending.
   void stop_if_pending() {
-    if (stop_ & kStopPending) stop_ = kStopped;
+    if ((stop_ & kStopPending) != 0 && ipc.caller == nullptr) stop_ = kStopped;
   }
 
   /// The user-mode registers, saved at the top of the kernel stack on every entry.

@@ -51,7 +51,9 @@ bool Thread::must_finish_call() const {
 
 Result<void> Thread::suspend() {
   if (suspended() || state_ == ThreadState::kDead) return success();
-  if (must_finish_call()) {
+  // A thread that owes a reply stops once it has answered: its caller's reply cannot move
+  // to another node with it, and the caller would wait for ever.
+  if (must_finish_call() || ipc.caller != nullptr) {
     stop_ = kStopPending;
     return Err(Error::kBusy);
   }

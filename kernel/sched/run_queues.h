@@ -16,11 +16,13 @@ class RunQueues {
   void enqueue(T& item) {
     queues_[item.priority()].push_back(item);
     non_empty_ |= 1u << item.priority();
+    ++size_;
   }
   void remove(T& item) {
     auto& queue = queues_[item.priority()];
     queue.remove(item);
     if (queue.empty()) non_empty_ &= ~(1u << item.priority());
+    --size_;
   }
   /// Removes and returns the first item of the highest non-empty priority, or nullptr.
   T* pick() {
@@ -33,11 +35,14 @@ class RunQueues {
   /// The highest priority with a waiting item, or -1.
   int highest() const { return non_empty_ == 0 ? -1 : 31 - __builtin_clz(non_empty_); }
   bool empty() const { return non_empty_ == 0; }
+  /// Items queued at every priority (the load average's sample).
+  uint32_t size() const { return size_; }
 
  private:
   static_assert(abi::kPriorityCount == 32, "one bit per priority in a uint32_t");
   IntrusiveList<T, &T::run_link> queues_[abi::kPriorityCount];
   uint32_t non_empty_ = 0;
+  uint32_t size_ = 0;
 };
 
 }  // namespace atoll_os::kernel

@@ -25,6 +25,25 @@ bool need_reschedule = false;
 uint64_t last_switch_tsc = 0;
 uint64_t boot_tsc = 0;
 uint64_t tsc_hz = 1'000'000'000;  // replaced by calibrate_tsc()
+// The load average in units of 1/kLoadScale: fine enough that a step of (sample - average) /
+// window never truncates to zero while the two differ by a thousandth.
+constexpr uint64_t kLoadScale = 1u << 20;
+uint64_t load_average = 0;
+
+uint32_t runnable_now() {
+  return ready.size() + (current != nullptr && current != idle ? 1 : 0);
+}
+
+// One tick's step of the moving average: average += (sample - average) / window_ticks.
+void sample_load() {
+  constexpr uint64_t kWindowTicks = uint64_t{kLoadWindowMs} * kTimerHz / 1000;
+  uint64_t sample = uint64_t{runnable_now()} * kLoadScale;
+  if (sample >= load_average) {
+    load_average += (sample - load_average) / kWindowTicks;
+  } else {
+    load_average -= (load_average - sample) / kWindowTicks;
+  }
+}
 
 void finish_switch() {
   if (Thread* t = pending_release) {
@@ -129,8 +148,13 @@ void schedule() {
   switch_to(next ? *next : *idle);
 }
 
+RunQueueLoad run_queue_load() {
+  return {runnable_now(), uint32_t(load_average * 1000 / kLoadScale)};
+}
+
 void scheduler_tick() {
   if (current == nullptr) return;
+  sample_load();
   uint64_t now = clock_ns();
   while (Thread* t = timeouts.front()) {
     if (t->deadline_ns > now) break;

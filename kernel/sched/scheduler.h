@@ -49,8 +49,17 @@ int64_t block_and_switch_to(ThreadState state, Thread& next);
 /// Gives the CPU to the best ready thread (the current one goes to the back of its queue
 /// if it is still ready).
 void schedule();
-/// Timer tick: wakes expired timeouts, charges the time slice.
+/// Timer tick: wakes expired timeouts, charges the time slice, samples the load.
 void scheduler_tick();
+
+/// The load average's time constant (an exponential moving average sampled every tick).
+inline constexpr uint32_t kLoadWindowMs = 2000;
+/// Ready threads plus the running one (idle not counted), now and averaged (thousandths).
+struct RunQueueLoad {
+  uint32_t runnable;
+  uint32_t average_milli;
+};
+RunQueueLoad run_queue_load();
 /// Called on the way back to user mode (system call, interrupt, resolved fault): switches if
 /// a better thread became ready, or stops the current one if its suspension is pending.
 void preempt_if_needed();

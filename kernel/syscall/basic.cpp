@@ -1,4 +1,4 @@
-// System calls: null, debug output, yield, clock, exits.
+// System calls: null, debug output, yield, clock, system information, exits.
 #include "log.h"
 #include "mm/user_access.h"
 #include "object/task.h"
@@ -31,6 +31,12 @@ int64_t sys_yield(const SyscallArgs&) {
 
 int64_t sys_clock_ns(const SyscallArgs&) {
   return int64_t(clock_ns());
+}
+
+int64_t sys_system_info(const SyscallArgs& args) {
+  RunQueueLoad load = run_queue_load();
+  abi::SystemInfo info{abi::kKernelAbiVersion, load.runnable, load.average_milli, kLoadWindowMs};
+  return syscall_result(UserPointer<abi::SystemInfo>(args.a0).write(current_task(), info));
 }
 
 int64_t sys_thread_exit(const SyscallArgs&) {

@@ -1,6 +1,7 @@
 // System calls: duplicating, restricting, closing, revoking and inspecting handles, and
 // moving them into other tasks.
 #include "mm/user_access.h"
+#include "object/endpoint.h"
 #include "object/task.h"
 #include "syscall/syscall.h"
 
@@ -50,7 +51,17 @@ int64_t sys_handle_close(const SyscallArgs& args) {
 }
 
 int64_t sys_handle_revoke(const SyscallArgs& args) {
-  return syscall_result(current_task().handles().revoke(uint32_t(args.a0)));
+  auto entry = current_task().handles().lookup(uint32_t(args.a0));
+  if (!entry.ok()) return -int64_t(entry.error());
+  KernelObject* object = (*entry)->object;
+  if (auto revoked = current_task().handles().revoke(uint32_t(args.a0)); !revoked.ok()) {
+    return syscall_result(revoked);
+  }
+  // Callers queued through a revoked copy learn now that their path is gone.
+  if (object->type() == abi::ObjectType::kEndpoint) {
+    static_cast<Endpoint*>(object)->cancel_revoked_senders();
+  }
+  return 0;
 }
 
 int64_t sys_handle_info(const SyscallArgs& args) {

@@ -74,7 +74,7 @@ int64_t send_through(uint64_t handle, uint64_t buffer, bool is_call) {
   if (auto ready = prepare_send(self, buffer, (*entry)->badge, is_call); !ready.ok()) {
     return syscall_result(ready);
   }
-  return endpoint->send(self, abi::kForever);
+  return endpoint->send(self, abi::kForever, (*entry)->node);
 }
 
 int64_t receive_on(uint64_t handle, uint64_t buffer, uint64_t timeout_ns) {

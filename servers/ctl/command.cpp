@@ -2,6 +2,7 @@
 #include "command.h"
 
 #include "atoll/text.h"
+#include "balancer_command.h"
 
 namespace atoll_os::servers::ctl {
 namespace {
@@ -31,7 +32,33 @@ constexpr Usage kUsages[] = {
     {CommandKind::kMem, "mem", 0, 0, "usage: mem"},
     {CommandKind::kStats, "stats", 0, 0, "usage: stats"},
     {CommandKind::kHelp, "help", 0, 0, "usage: help"},
+    {CommandKind::kTrader, "trader", 1, 1, "usage: trader query [CONSTRAINT] | trader view"},
+    {CommandKind::kMigration, "migration", 1, 1, "usage: migration ID"},
+    {CommandKind::kBalancer, "balancer", 1, 1, kBalancerUsage},
 };
+
+// "trader view" or "trader query TEXT": the query is the rest of the line, blanks and all.
+Result<Command> parse_trader(std::string_view rest, CommandError* error) {
+  std::string_view action = text::take_word(rest);
+  Command command{};
+  command.kind = CommandKind::kTrader;
+  while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t')) rest.remove_prefix(1);
+  while (!rest.empty() && (rest.back() == ' ' || rest.back() == '\t')) rest.remove_suffix(1);
+  if (action == "view" && rest.empty()) {
+    command.trader_action = TraderAction::kView;
+    return command;
+  }
+  if (action == "query" && rest.size() <= kTraderQueryMax) {
+    command.trader_action = TraderAction::kQuery;
+    command.text = rest;
+    return command;
+  }
+  if (error != nullptr) {
+    *error = {"bad_command", action == "query" ? "the query is longer than 255 characters"
+                                               : "usage: trader query [CONSTRAINT] | trader view"};
+  }
+  return Err(Error::kBadFormat);
+}
 
 }  // namespace
 
@@ -54,6 +81,8 @@ Result<Command> parse_command(std::string_view line, CommandError* error) {
     if (u.word == word) usage = &u;
   }
   if (usage == nullptr) return fail("bad_command", "unknown command; try help");
+  if (usage->kind == CommandKind::kTrader) return parse_trader(line, error);
+  if (usage->kind == CommandKind::kBalancer) return parse_balancer(line, error);
   std::string_view words[1 + kMaxRunArguments];
   size_t count = 0;
   for (word = take_word(line); !word.empty(); word = take_word(line)) {
@@ -69,15 +98,19 @@ Result<Command> parse_command(std::string_view line, CommandError* error) {
       return fail("bad_command", "module name too long");
     }
     for (size_t i = 1; i < count; ++i) command.arguments[command.argument_count++] = words[i];
+  } else if (command.kind == CommandKind::kMigration) {
+    Result<uint64_t> id = parse_number(words[0]);
+    if (!id.ok()) return fail("bad_command", "ID must be a decimal or 0x number");
+    command.pid = *id;
   } else if (command.kind == CommandKind::kKill) {
     Result<uint64_t> pid = parse_number(words[0]);
     if (!pid.ok()) return fail("bad_command", "PID must be a decimal or 0x number");
     command.pid = *pid;
   } else if (command.kind == CommandKind::kMigrate) {
     Result<uint64_t> pid = parse_number(words[0]);
-    Result<uint64_t> node = parse_number(words[1]);
+    Result<uint64_t> node = words[1] == "any" ? Result<uint64_t>(kAnyNode) : parse_number(words[1]);
     if (!pid.ok()) return fail("bad_command", "PID must be a decimal or 0x number");
-    if (!node.ok() || *node > protocols::pm::kMaxNode) {
+    if (!node.ok() || (*node > protocols::pm::kMaxNode && *node != kAnyNode)) {
       return fail("bad_command", "NODE must be a node number");
     }
     command.pid = *pid;
@@ -87,7 +120,9 @@ Result<Command> parse_command(std::string_view line, CommandError* error) {
     if (count == 3 && (words[2].size() >= sizeof(name) ||
                        (__builtin_memcpy(name, words[2].data(), words[2].size()),
                         !protocols::migm::parse_strategy(name, command.strategy)))) {
-      return fail("bad_command", "unknown strategy; the strategies: eager");
+      return fail("bad_command",
+                  "unknown strategy; the strategies: eager, precopy, lazy, postcopy, flush, "
+                  "eager-dirty, auto");
     }
   }
   return command;

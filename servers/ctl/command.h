@@ -3,7 +3,14 @@
 //   run NAME ARGS...   start boot module NAME with arguments
 //   kill PID           end a process
 //   migrate PID NODE [STRATEGY]
-//                      move a process of this node to NODE (strategy eager by default)
+//                      move a process of this node to NODE (strategy eager by default);
+//                      NODE "any": the least loaded homogeneous node the trader knows
+//   trader query [CONSTRAINT] [prefer min|max ATTRIBUTE]
+//                      the node the trader prefers among those satisfying the constraint
+//   trader view        the trader's cluster-wide view: every node's attributes and age
+//   balancer status|on|off
+//   balancer set KEY=VALUE...
+//                      the load balancer's parameters and counts (docs/balancer.md)
 //   mem                the node's memory
 //   stats              process and CPU totals
 //   help               the commands
@@ -14,6 +21,7 @@
 
 #include <string_view>
 
+#include "atoll/protocols/balancer.h"
 #include "atoll/protocols/migm.h"
 #include "atoll/protocols/pm.h"
 #include "atoll/result.h"
@@ -21,17 +29,44 @@
 namespace atoll_os::servers::ctl {
 
 inline constexpr size_t kMaxRunArguments = 32;
+inline constexpr size_t kTraderQueryMax = 255;
 
-enum class CommandKind { kPs, kRun, kKill, kMigrate, kMem, kStats, kHelp };
+enum class CommandKind {
+  kPs,
+  kRun,
+  kKill,
+  kMigrate,
+  kMem,
+  kStats,
+  kHelp,
+  kTrader,
+  kMigration,
+  kBalancer
+};
+enum class TraderAction { kQuery, kView };
+enum class BalancerAction { kStatus, kOn, kOff, kSet };
+
+/// `balancer set`'s assignments: the fields named (bits of BalancerField) take the values.
+struct BalancerChange {
+  uint32_t fields;
+  protocols::balancer::BalancerParams values;
+};
+
+/// kMigrate's node when the trader is to choose it ("any").
+inline constexpr uint64_t kAnyNode = ~uint64_t{0};
 
 struct Command {
   CommandKind kind;
   std::string_view name;  // kRun: the module
   std::string_view arguments[kMaxRunArguments];
   size_t argument_count;
-  uint64_t pid;                        // kKill, kMigrate
+  uint64_t pid;                        // kKill, kMigrate; kMigration: the migration id
   uint64_t node;                       // kMigrate
   protocols::migm::Strategy strategy;  // kMigrate
+  TraderAction trader_action;          // kTrader
+  std::string_view text;               // kTrader kQuery: the query, as typed
+  BalancerAction balancer_action;      // kBalancer
+  BalancerChange balancer_change;      // kBalancer kSet
 };
 
 /// Why a line is not a command: `error` is a stable tag for the JSON reply, `reason` a

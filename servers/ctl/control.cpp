@@ -6,8 +6,10 @@
 #include "atoll/protocols/names.h"
 #include "atoll/user/runtime.h"
 #include "atoll/user/syscalls.h"
+#include "balancer_calls.h"
 #include "command.h"
 #include "replies.h"
+#include "trader_commands.h"
 
 namespace atoll_os::servers::ctl {
 namespace {
@@ -73,8 +75,14 @@ void run_migrate(Control& control, const Command& command, JsonWriter& json) {
   if (!find_migm(control).ok()) {
     return render_error(json, "migrate", "not_found", "no migration manager on this node");
   }
+  uint64_t node = command.node;
+  if (node == kAnyNode) {
+    Result<uint32_t> chosen = choose_destination(control, command.pid, json);
+    if (!chosen.ok()) return;  // the reply says why
+    node = *chosen;
+  }
   Result<protocols::migm::MigrationRecord> record =
-      control.migm.migrate({command.pid, static_cast<uint32_t>(command.node), command.strategy});
+      control.migm.migrate({command.pid, static_cast<uint32_t>(node), command.strategy});
   if (!record.ok()) {
     return render_error(json, "migrate", error_name(record.error()), control.migm.last_reason());
   }
@@ -91,6 +99,17 @@ void execute(Control& control, const Command& command, JsonWriter& json) {
       return render_kill(json, command.pid);
     }
     case CommandKind::kMigrate: return run_migrate(control, command, json);
+    case CommandKind::kMigration: {  // a recent record, its residual dependency up to date
+      if (!find_migm(control).ok()) {
+        return render_error(json, "migration", "not_found", "no migration manager on this node");
+      }
+      Result<protocols::migm::MigrationRecord> record = control.migm.record({command.pid});
+      if (!record.ok()) {
+        return render_error(json, "migration", error_name(record.error()),
+                            control.migm.last_reason());
+      }
+      return render_migration(json, *record);
+    }
     case CommandKind::kMem: {
       Result<protocols::mm::Stats> stats = control.pm.memory({});
       if (!stats.ok()) return render_failure(control, json, "mem", stats.error());
@@ -102,6 +121,8 @@ void execute(Control& control, const Command& command, JsonWriter& json) {
       return render_stats(json, *stats);
     }
     case CommandKind::kHelp: return render_help(json);
+    case CommandKind::kTrader: return run_trader(control, command, json);
+    case CommandKind::kBalancer: return run_balancer(control, command, json);
   }
 }
 

@@ -7,8 +7,10 @@
 
 #include <string_view>
 
+#include "atoll/protocols/balancer.h"
 #include "atoll/protocols/migm.h"
 #include "atoll/protocols/pm.h"
+#include "atoll/protocols/trader.h"
 #include "atoll/user/lock.h"
 #include "line_assembler.h"
 #include "output_lines.h"
@@ -21,6 +23,7 @@ inline constexpr uint64_t kSerialBit = 1;
 static_assert((kSerialBit & protocols::pm::kEventBit) == 0);
 
 inline constexpr size_t kMaxListed = 256;
+inline constexpr size_t kMaxNodesListed = 64;
 
 struct Control {
   Control();
@@ -37,7 +40,10 @@ struct Control {
   char reply_buffer[32 * 1024];
   protocols::pm::ProcessEntry entries[kMaxListed];
   protocols::pm::Client pm;
-  protocols::migm::Client migm;  // looked up at the first migrate
+  protocols::migm::Client migm;      // looked up at the first migrate
+  protocols::trader::Client trader;  // looked up at the first trader command
+  protocols::balancer::Client balancer;  // looked up at the first balancer command
+  protocols::trader::NodeOffer nodes[kMaxNodesListed];
   abi::Handle irq = abi::kNoHandle;
   abi::Handle notification = abi::kNoHandle;
   uint64_t node = 0;

@@ -76,11 +76,18 @@ void render_migration(JsonWriter& json, const protocols::migm::MigrationRecord& 
       .field("freeze_step_ns", record.freeze_step_ns)
       .field("memory_ns", record.memory_ns)
       .field("process_ns", record.process_ns)
+      .field("ports_ns", record.ports_ns)
       .field("commit_ns", record.commit_ns)
       .field("release_ns", record.release_ns)
       .field("bytes_sent", record.bytes_sent)
       .field("pages_sent", record.pages_sent)
       .field("address_space_bytes", record.address_space_bytes)
+      .field("rounds", record.rounds)
+      .field("precopy_ns", record.precopy_ns)
+      .field("residual_ms", record.residual_ms)
+      .field("remote_faults", record.remote_faults)
+      .field("remote_fault_ns", record.remote_fault_ns)
+      .field_bool("residual_done", record.residual_done != 0)
       .end_object();
 }
 
@@ -106,13 +113,16 @@ void render_stats(JsonWriter& json, const protocols::pm::StatsReply& stats) {
       .field("cpu_ns", stats.cpu_time_ns)
       .field("context_switches", stats.context_switches)
       .field("events_dropped", stats.events_dropped)
+      .field("migrating", stats.migrating)
       .end_object();
 }
 
 void render_help(JsonWriter& json) {
   begin_ok(json, "help").begin_array("commands");
-  for (const char* usage : {"ps", "run NAME [ARGUMENT...]", "kill PID",
-                            "migrate PID NODE [STRATEGY]", "mem", "stats", "help"}) {
+  for (const char* usage :
+       {"ps", "run NAME [ARGUMENT...]", "kill PID", "migrate PID NODE|any [STRATEGY]", "mem",
+        "stats", "help", "trader query [CONSTRAINT] [prefer min|max ATTRIBUTE]", "trader view",
+        "migration ID", "balancer status|on|off", "balancer set KEY=VALUE..."}) {
     json.string(usage);
   }
   json.end_array().end_object();

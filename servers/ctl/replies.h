@@ -25,7 +25,7 @@ void render_run(JsonWriter& json, uint64_t pid, std::string_view name);
 void render_kill(JsonWriter& json, uint64_t pid);
 /// The migration record: {"ok":true,"cmd":"migrate","pid":..,"from":..,"to":..,"strategy":..,
 /// "total_ns":..,"freeze_ns":..,"negotiate_ns":..,"freeze_step_ns":..,"memory_ns":..,
-/// "process_ns":..,"commit_ns":..,"release_ns":..,"bytes_sent":..,"pages_sent":..,
+/// "process_ns":..,"ports_ns":..,"commit_ns":..,"release_ns":..,"bytes_sent":..,"pages_sent":..,
 /// "address_space_bytes":..}; a failed one has "ok":false, "error" and "reason" too.
 void render_migration(JsonWriter& json, const protocols::migm::MigrationRecord& record);
 void render_mem(JsonWriter& json, const protocols::mm::Stats& stats);

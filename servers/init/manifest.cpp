@@ -15,6 +15,8 @@ Result<ManifestCapability> parse_capability(std::string_view token, const char**
   if (token == "@names-endpoint") return ManifestCapability{CapabilityKind::kNamesEndpoint, 0};
   if (token == "@dma") return ManifestCapability{CapabilityKind::kDma, 0};
   if (token == "@mm-endpoint") return ManifestCapability{CapabilityKind::kMmEndpoint, 0};
+  if (token == "@ipcm-service") return ManifestCapability{CapabilityKind::kIpcmService, 0};
+  if (token == "@ipcm-endpoint") return ManifestCapability{CapabilityKind::kIpcmEndpoint, 0};
   constexpr std::string_view kIrq = "@irq=";
   if (token.substr(0, kIrq.size()) != kIrq) return Err(Error::kBadFormat);
   std::string_view digits = token.substr(kIrq.size());
@@ -81,6 +83,8 @@ const char* capability_name(CapabilityKind kind) {
     case CapabilityKind::kNamesEndpoint: return "endpoint";
     case CapabilityKind::kDma: return "dma";
     case CapabilityKind::kMmEndpoint: return "mm";
+    case CapabilityKind::kIpcmService: return "endpoint";
+    case CapabilityKind::kIpcmEndpoint: return "ipcm";
   }
   return "unknown";
 }

@@ -7,6 +7,9 @@
 //   @names-endpoint   the name service's endpoint  (cap "endpoint"), to receive on
 //   @dma              contiguous memory with its physical address (cap "dma"), for drivers
 //   @mm-endpoint      mm's endpoint, system-badged (cap "mm"), for migm's migration calls
+//   @ipcm-service     the IPC manager's endpoint (cap "endpoint"), to receive on; init
+//                     makes it, so that pm and migm hold system-badged copies
+//   @ipcm-endpoint    ipcm's endpoint, system-badged (cap "ipcm"), for migm's migration calls
 // An argument `$KEY` is replaced by `KEY=VALUE` from the kernel command line (dropped if the
 // command line lacks KEY): node identity reaches the servers that need it this way.
 // The first two lines must be `mm` and `pm`: init starts those itself, pm the rest.
@@ -27,7 +30,15 @@ inline constexpr size_t kMaxEntryArguments = 8;
 inline constexpr size_t kMaxEntryCapabilities = abi::kMessageHandlesMax;
 inline constexpr size_t kMaxServerName = 31;
 
-enum class CapabilityKind { kIoPorts, kIrq, kNamesEndpoint, kDma, kMmEndpoint };
+enum class CapabilityKind {
+  kIoPorts,
+  kIrq,
+  kNamesEndpoint,
+  kDma,
+  kMmEndpoint,
+  kIpcmService,
+  kIpcmEndpoint,
+};
 
 struct ManifestCapability {
   CapabilityKind kind;

@@ -51,6 +51,11 @@ Result<abi::Handle> capability_handle(const Boot& boot, const ManifestCapability
     case CapabilityKind::kMmEndpoint:  // a system-badged copy: mm's migration operations
       return user::handle_duplicate(boot.mm_endpoint, abi::kRightWrite | abi::kRightTransfer,
                                     kSystemBadge);
+    case CapabilityKind::kIpcmService:
+      return user::handle_duplicate(boot.ipcm_endpoint, kEndpointRights);
+    case CapabilityKind::kIpcmEndpoint:  // a system-badged copy: ipcm's migration operations
+      return user::handle_duplicate(boot.ipcm_endpoint, abi::kRightWrite | abi::kRightTransfer,
+                                    kSystemBadge);
   }
   return Err(Error::kInvalidArgument);
 }
@@ -62,6 +67,7 @@ Result<void> create_endpoints(Boot& boot) {
   boot.mm_endpoint = TRY(user::endpoint_create());
   boot.pm_endpoint = TRY(user::endpoint_create());
   boot.names_endpoint = TRY(user::endpoint_create());
+  boot.ipcm_endpoint = TRY(user::endpoint_create());
   abi::Handle mm = TRY(user::handle_duplicate(boot.mm_endpoint, abi::kRightWrite, kSystemBadge));
   abi::Handle pm = TRY(user::handle_duplicate(boot.pm_endpoint, abi::kRightWrite, kSystemBadge));
   boot.mm_client = protocols::mm::Client(mm);
@@ -105,6 +111,9 @@ Result<void> start_pm(Boot& boot, const char** reason) {
                                                 {boot.mm_endpoint, abi::kRightWrite, kSystemBadge}};
   spec.capabilities[spec.capability_count++] = {
       "pager", {boot.mm_endpoint, abi::kRightWrite | abi::kRightDuplicate}};
+  // ipcm's migration operations: pm installs the ipcm slice's objects in a migrated process.
+  spec.capabilities[spec.capability_count++] = {
+      "ipcm", {boot.ipcm_endpoint, abi::kRightWrite, kSystemBadge}};
   spec.start_thread = false;  // the modules must be in place before it runs
   BuiltProcess pm = TRY(build_process(abi::kBootSelfTask, boot.mm_client, spec, reason));
   boot.pm.task = pm.task;

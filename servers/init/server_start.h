@@ -33,6 +33,7 @@ struct Boot {
   abi::Handle mm_endpoint = abi::kNoHandle;     // all rights; mm receives on a copy
   abi::Handle pm_endpoint = abi::kNoHandle;     // all rights; pm receives on a copy
   abi::Handle names_endpoint = abi::kNoHandle;  // all rights; names receives on a copy
+  abi::Handle ipcm_endpoint = abi::kNoHandle;   // all rights; ipcm receives on a copy
   protocols::mm::Client mm_client;              // system badge
   protocols::pm::Client pm_client;              // system badge
   CoreServer mm{"mm", protocols::pm::kMemoryManagerSerial, 1};

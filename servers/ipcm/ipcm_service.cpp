@@ -24,23 +24,17 @@ Result<wire::Name> name_of(const wire_ipcm::NameRequest& r, protocols::Call& cal
   return name;
 }
 
-LocalPort* local_port(IpcmState& state, PortId port) {
-  for (LocalPort& local : state.local) {
-    if (local.id == port && local.id.valid()) return &local;
-  }
-  return nullptr;
+uint64_t object_of(abi::Handle handle) {
+  if (handle == abi::kNoHandle) return 0;
+  Result<abi::HandleInfo> info = user::handle_info(handle);
+  return info.ok() ? info->object_id : 0;
 }
 
-// Ends a local port's life here (closed or moved away): every direct path to it is revoked
-// and ipcm's own handles to its owner are closed.
-void release_local(LocalPort& local) {
-  if (local.direct != abi::kNoHandle) {
-    (void)user::handle_revoke(local.direct);
-    (void)user::handle_close(local.direct);
+bool has_free_local(const IpcmState& state) {
+  for (const LocalPort& local : state.local) {
+    if (!local.id.valid()) return true;
   }
-  (void)user::handle_revoke(local.notification);
-  (void)user::handle_close(local.notification);
-  local = LocalPort{};
+  return false;
 }
 
 size_t ports_of(const IpcmState& state, uint64_t owner) {
@@ -94,6 +88,52 @@ void send_moved_queue(IpcmState& state, PortId port, uint16_t to,
 
 }  // namespace
 
+LocalPort* local_port(IpcmState& state, PortId port) {
+  for (LocalPort& local : state.local) {
+    if (local.id == port && local.id.valid()) return &local;
+  }
+  return nullptr;
+}
+
+void release_local(LocalPort& local) {
+  if (local.direct != abi::kNoHandle) {
+    (void)user::handle_revoke(local.direct);
+    (void)user::handle_close(local.direct);
+  }
+  (void)user::handle_revoke(local.notification);
+  (void)user::handle_close(local.notification);
+  local = LocalPort{};
+}
+
+LocalPort* bind_local(IpcmState& state, PortId port, uint64_t owner, abi::Handle notification,
+                      abi::Handle direct) {
+  for (LocalPort& local : state.local) {
+    if (local.id.valid()) continue;
+    local = {port, owner, notification, direct, object_of(notification), object_of(direct)};
+    return &local;
+  }
+  return nullptr;
+}
+
+Result<void> move_port(IpcmState& state, PortId port, uint16_t to, uint64_t owner) {
+  PortMessage* queue = g_moving;
+  size_t moved = 0;
+  Location location;
+  {
+    LockGuard guard(state.lock);
+    LocalPort* local = local_port(state, port);
+    if (local == nullptr || local->owner != owner) return Err(Error::kNotFound);
+    location = TRY(state.ports.move_out(port, to, {queue, kPortQueueMax}, moved));
+    state.locations.update(port, location);
+    for (size_t i = 0; i < moved; ++i) {
+      if (queue[i].charged_to != 0) state.quota.release(queue[i].charged_to, queue[i].length);
+    }
+    release_local(*local);
+  }
+  send_moved_queue(state, port, to, {queue, moved}, location);
+  return success();
+}
+
 Result<Empty> IpcmService::open_session(const Empty&, Call& call) {
   LockGuard guard(state_.lock);
   return servers::open_session(state_.endpoint, &state_.sessions, call);
@@ -109,17 +149,13 @@ Result<wire_ipcm::PortReply> IpcmService::port_create(const Empty&, Call& call) 
   if (ports_of(state_, call.badge) >= kPortsPerSession) {
     return call.fail(Error::kOutOfMemory, "the session holds too many ports");
   }
-  LocalPort* slot = nullptr;
-  for (LocalPort& local : state_.local) {
-    if (!local.id.valid() && slot == nullptr) slot = &local;
-  }
-  if (slot == nullptr) return call.fail(Error::kOutOfMemory, "ipcm has no free port");
+  if (!has_free_local(state_)) return call.fail(Error::kOutOfMemory, "ipcm has no free port");
   PortId id = TRY(state_.ids.allocate());
   if (!state_.ports.open(id, call.badge).ok()) {
     return call.fail(Error::kOutOfMemory, "ipcm has no free port");
   }
   abi::Handle notification_copy = call.received.take(0);
-  *slot = {id, call.badge, notification_copy, call.received.take(1)};
+  (void)bind_local(state_, id, call.badge, notification_copy, call.received.take(1));
   return wire_ipcm::PortReply{id.value};
 }
 
@@ -233,18 +269,14 @@ Result<Empty> IpcmService::port_expect(const wire_ipcm::MoveRequest& r, Call& ca
   }
   LockGuard guard(state_.lock);
   PortId port{r.port};
-  LocalPort* slot = nullptr;
-  for (LocalPort& local : state_.local) {
-    if (local.id == port && local.id.valid()) {
-      return call.fail(Error::kAlreadyExists, "the port is already here");
-    }
-    if (!local.id.valid() && slot == nullptr) slot = &local;
+  if (local_port(state_, port) != nullptr) {
+    return call.fail(Error::kAlreadyExists, "the port is already here");
   }
-  if (slot == nullptr || !port.valid() || !state_.ports.expect(port, r.epoch).ok()) {
+  if (!has_free_local(state_) || !port.valid() || !state_.ports.expect(port, r.epoch).ok()) {
     return call.fail(Error::kOutOfMemory, "ipcm cannot take another port");
   }
   abi::Handle notification_copy = call.received.take(0);
-  *slot = {port, call.badge, notification_copy, call.received.take(1)};
+  (void)bind_local(state_, port, call.badge, notification_copy, call.received.take(1));
   return Empty{};
 }
 
@@ -253,27 +285,12 @@ Result<Empty> IpcmService::port_move(const wire_ipcm::MoveRequest& r, Call& call
   if (r.node >= state_.nodes || r.node == state_.node) {
     return call.fail(Error::kInvalidArgument, "no such other node");
   }
-  auto to = static_cast<uint16_t>(r.node);
-  PortMessage* queue = g_moving;
-  size_t moved = 0;
-  Location location;
-  {
-    LockGuard guard(state_.lock);
-    LocalPort* local = local_port(state_, port);
-    if (local == nullptr || local->owner != call.badge) {
-      return call.fail(Error::kNotFound, "no such port of this session");
-    }
-    Result<Location> out = state_.ports.move_out(port, to, {queue, kPortQueueMax}, moved);
-    if (!out.ok()) return call.fail(out.error(), "the port cannot move now (held messages)");
-    location = *out;
-    state_.locations.update(port, location);
-    for (size_t i = 0; i < moved; ++i) {
-      if (queue[i].charged_to != 0) state_.quota.release(queue[i].charged_to, queue[i].length);
-    }
-    release_local(*local);
+  Result<void> moved = move_port(state_, port, static_cast<uint16_t>(r.node), call.badge);
+  if (moved.ok()) return Empty{};
+  if (moved.error() == Error::kNotFound) {
+    return call.fail(Error::kNotFound, "no such port of this session");
   }
-  send_moved_queue(state_, port, to, {queue, moved}, location);
-  return Empty{};
+  return call.fail(moved.error(), "the port cannot move now (held messages)");
 }
 
 Result<Empty> IpcmService::name_register(const wire_ipcm::NameRequest& r, Call& call) {

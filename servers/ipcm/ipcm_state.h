@@ -23,6 +23,9 @@ inline constexpr size_t kNodesMax = 16;
 inline constexpr size_t kNamesMax = 64;
 inline constexpr size_t kPortsPerSession = 16;
 inline constexpr uint16_t kIpcmTcpPort = 7100;
+/// Every ipcm thread's: they share state.lock, a YieldingLock (a waiter only yields, so a
+/// holder of lower priority would never run again).
+inline constexpr uint32_t kIpcmPriority = 20;
 
 /// A port living here: its owner (a session badge), the notification to signal and, if the
 /// owner takes direct calls, its endpoint. The copies direct_open hands out derive from
@@ -32,6 +35,10 @@ struct LocalPort {
   uint64_t owner = 0;
   abi::Handle notification = abi::kNoHandle;
   abi::Handle direct = abi::kNoHandle;
+  // The objects' HandleInfo::object_id: the owner's handles to them have the same, which
+  // is how a migration finds them in its handle table.
+  uint64_t notification_object = 0;
+  uint64_t direct_object = 0;
 };
 
 struct NameBinding {
@@ -65,6 +72,35 @@ struct Peer {
   user::YieldingLock write_lock;
 };
 
+inline constexpr size_t kMigrationsMax = 4;  // prepared at once, on either side
+/// A prepared migration the destination heard nothing more of is forgotten after this.
+inline constexpr uint64_t kPreparedExpiryNs = 120'000'000'000;
+
+/// Source side of a migration: a session whose ports the destination expects; they stay
+/// here until the commit (or go nowhere on abort).
+struct OutgoingPorts {
+  uint64_t session = 0;  // 0: a free entry
+  uint64_t migration_id = 0;
+  uint16_t node = 0;
+};
+
+/// Destination side: a session made for a migrating process, its ports expected here with
+/// new objects, which pm installs in the process's table (migration_handle).
+struct IncomingPorts {
+  struct Made {
+    uint64_t source_object;  // the object's id on the source
+    abi::Handle handle;      // ipcm's handle to the new object (every right)
+  };
+  uint64_t migration_id = 0;  // 0: a free entry
+  uint64_t pid = 0;
+  uint64_t session = 0;
+  uint64_t expires_ns = 0;
+  uint32_t port_count = 0;
+  uint32_t made_count = 0;
+  PortId ports[kPortsPerSession];
+  Made made[2 * kPortsPerSession];
+};
+
 struct IpcmCounters {
   uint64_t frames_sent = 0;
   uint64_t frames_received = 0;
@@ -75,6 +111,8 @@ struct IpcmCounters {
 
 struct IpcmState {
   IpcmState(uint16_t node_id, uint64_t boot) : node(node_id), incarnation(boot), ids(node_id) {}
+  /// Node n's address (network byte order): node0_ip + n, added in host order.
+  uint32_t ip_of(uint16_t n) const { return __builtin_bswap32(__builtin_bswap32(node0_ip) + n); }
 
   user::YieldingLock lock;
   uint16_t node;
@@ -92,6 +130,8 @@ struct IpcmState {
   bool has_network = false;
   abi::Handle endpoint = abi::kNoHandle;
   uint64_t sessions = 0;
+  OutgoingPorts outgoing[kMigrationsMax];
+  IncomingPorts incoming[kMigrationsMax];
   IpcmCounters counters;
 };
 

@@ -9,6 +9,7 @@
 #include "../lib/sessions.h"
 #include "../lib/start_arguments.h"
 #include "atoll/protocols/names.h"
+#include "atoll/protocols/pm.h"
 #include "atoll/user/clock.h"
 #include "atoll/user/ipc.h"
 #include "atoll/user/parse.h"
@@ -66,8 +67,15 @@ int main(int argc, char** argv) {
   static IpcmState state(node, user::read_tsc() | 1);
   bool clustered = read_cluster(state, argc, argv);
   if (clustered) connect_net(state);
-  state.endpoint = servers::register_service_endpoint("ipcm");
+  // init makes ipcm's endpoint (so that pm and migm hold system-badged copies for the
+  // migration operations); without it, as in a test image, ipcm makes its own.
+  abi::Handle given = protocols::pm::find_capability(argc, argv, "endpoint");
+  state.endpoint = given != abi::kNoHandle ? servers::register_endpoint_as("ipcm", given)
+                                           : servers::register_service_endpoint("ipcm");
   if (!start_peer_threads(state).ok()) user::fatal("ipcm: cannot start the peer threads");
+  if (clustered && !start_port_slice_receiver(state).ok()) {
+    user::fatal("ipcm: cannot start the migration slice receiver");
+  }
   user::print("ipcm: node %u of %u serving%s\n", state.node, state.nodes,
               state.has_network ? "" : " this node alone");
   static IpcmService service(state);

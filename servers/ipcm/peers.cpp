@@ -18,17 +18,10 @@ constexpr uint64_t kReadPollNs = 100'000'000;
 constexpr uint64_t kWriteTimeoutNs = 2'000'000'000;
 constexpr uint64_t kConnectRetryMs = 300;
 constexpr size_t kThreadStack = 64 * 1024;
-constexpr uint32_t kPriority = 20;
 constexpr uint64_t kBacklogPatienceNs = 5'000'000'000;
 
 // One frame buffer per peer, used under that peer's write_lock.
 uint8_t g_buffers[kNodesMax][wire::kFrameMax];
-
-uint32_t ip_of(const IpcmState& state, uint16_t node) {
-  // node0_ip is in network byte order: add in host order, then swap back.
-  uint32_t host = __builtin_bswap32(state.node0_ip) + node;
-  return __builtin_bswap32(host);
-}
 
 void stamp_addresses(const IpcmState& state, uint16_t node, wire::Header& header) {
   header.sender_node = state.node;
@@ -440,7 +433,7 @@ void connector_thread(void* argument) {
   IpcmState& state = *args->state;
   for (;;) {
     Result<net::Stream*> stream =
-        net::Stream::connect(state.net, ip_of(state, args->node), kIpcmTcpPort);
+        net::Stream::connect(state.net, state.ip_of(args->node), kIpcmTcpPort);
     if (stream.ok() && (*stream)->wait_connected(2'000'000'000).ok()) {
       run_connection(state, args->node, *stream, true);
     } else if (stream.ok()) {
@@ -506,7 +499,7 @@ void acceptor_thread(void* argument) {
     Result<net::Stream*> stream = listener->accept(abi::kForever);
     if (!stream.ok()) continue;
     auto* args = new AcceptedArgs{&state, *stream};
-    if (!user::spawn_thread(accepted_thread, args, kThreadStack, kPriority).ok()) {
+    if (!user::spawn_thread(accepted_thread, args, kThreadStack, kIpcmPriority).ok()) {
       (void)(*stream)->close(0);
       delete args;
     }
@@ -602,13 +595,13 @@ Result<void> start_peer_threads(IpcmState& state) {
   }
   if (!state.has_network || state.nodes <= 1) return success();
   if (state.node + 1 < state.nodes) {
-    TRY(user::spawn_thread(acceptor_thread, &state, kThreadStack, kPriority));
+    TRY(user::spawn_thread(acceptor_thread, &state, kThreadStack, kIpcmPriority));
   }
   for (uint16_t node = 0; node < state.node; ++node) {
     auto* args = new ConnectorArgs{&state, node};
-    TRY(user::spawn_thread(connector_thread, args, kThreadStack, kPriority));
+    TRY(user::spawn_thread(connector_thread, args, kThreadStack, kIpcmPriority));
   }
-  TRY(user::spawn_thread(ticker_thread, &state, kThreadStack, kPriority));
+  TRY(user::spawn_thread(ticker_thread, &state, kThreadStack, kIpcmPriority));
   return success();
 }
 

@@ -184,6 +184,22 @@ Result<void> PortTable::move_in(PortId port, uint64_t owner, std::span<const Por
   return success();
 }
 
+Result<size_t> PortTable::unexpect(PortId port) {
+  Port* p = find(port);
+  if (p == nullptr || p->state != State::kArriving) return Err(Error::kNotFound);
+  size_t dropped = p->queue.count + p->held.count;
+  drop_all(p->queue);
+  drop_all(p->held);
+  p->state = State::kFree;
+  return dropped;
+}
+
+Result<uint64_t> PortTable::epoch(PortId port) const {
+  const Port* p = find(port);
+  if (p == nullptr || p->state != State::kLocal) return Err(Error::kNotFound);
+  return p->location.epoch;
+}
+
 Result<void> PortTable::forget_forward(PortId port) {
   Port* p = find(port);
   if (p == nullptr || p->state != State::kForwarded) return Err(Error::kNotFound);

@@ -82,12 +82,18 @@ class PortTable {
   /// which goes ahead of whatever arrived since expect(). kNotFound (not expected),
   /// kOutOfMemory (the pool cannot hold them: nothing changes).
   Result<void> move_in(PortId port, uint64_t owner, std::span<const PortMessage> queue);
+  /// Destination side of a move that will not come (an aborted migration): the reservation
+  /// and whatever arrived for it are dropped; returns how many messages. kNotFound (not
+  /// expected).
+  Result<size_t> unexpect(PortId port);
   /// Forgets a forwarding record once no sender can still use the old location.
   Result<void> forget_forward(PortId port);
   /// A node died: flushes from or through it will never come, so every held message joins
   /// its port's queue.
   void release_held();
 
+  /// The epoch of a port living here (its moves so far); kNotFound if it is not local.
+  Result<uint64_t> epoch(PortId port) const;
   /// Messages queued for `port` (0 if unknown).
   size_t queued(PortId port) const;
   /// Messages queued or held for `port` that local session `charged_to` sent.

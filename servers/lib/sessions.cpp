@@ -10,8 +10,12 @@ namespace atoll_os::servers {
 abi::Handle register_service_endpoint(const char* name) {
   Result<abi::Handle> endpoint = user::endpoint_create();
   if (!endpoint.ok()) user::fatal("no endpoint for the service");
+  return register_endpoint_as(name, *endpoint);
+}
+
+abi::Handle register_endpoint_as(const char* name, abi::Handle endpoint) {
   Result<abi::Handle> copy = user::handle_duplicate(
-      *endpoint, abi::kRightWrite | abi::kRightDuplicate | abi::kRightTransfer);
+      endpoint, abi::kRightWrite | abi::kRightDuplicate | abi::kRightTransfer);
   protocols::HandleSet handles;
   if (copy.ok()) handles.add(*copy);
   protocols::names::NameRequest request{};
@@ -21,7 +25,7 @@ abi::Handle register_service_endpoint(const char* name) {
     user::print("%s: the name service refused the name: %s\n", name, names.last_reason());
     user::fatal("cannot register the service");
   }
-  return *endpoint;
+  return endpoint;
 }
 
 }  // namespace atoll_os::servers

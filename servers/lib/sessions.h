@@ -32,5 +32,8 @@ inline Result<void> require_session(protocols::Call& call) {
 /// A new endpoint, registered in the name service under `name` (with a copy that lookups
 /// can duplicate); fatal if either fails: the server cannot be found without it.
 abi::Handle register_service_endpoint(const char* name);
+/// The same for an endpoint the server was given (it must hold the duplicate right);
+/// returns `endpoint`.
+abi::Handle register_endpoint_as(const char* name, abi::Handle endpoint);
 
 }  // namespace atoll_os::servers

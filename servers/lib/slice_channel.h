@@ -16,11 +16,12 @@ namespace net = protocols::net;
 /// The TCP ports the slice receivers listen on.
 inline constexpr uint16_t kMemorySlicePort = 7201;
 inline constexpr uint16_t kProcessSlicePort = 7202;
+inline constexpr uint16_t kPortSlicePort = 7204;  // ipcm's
 
 inline constexpr uint32_t kSliceMagic = 0x534c4943;  // "CILS" on the wire: little-endian "SLIC"
 inline constexpr uint16_t kSliceVersion = 1;
 
-enum class SliceKind : uint16_t { kMemory = 1, kProcess = 2 };
+enum class SliceKind : uint16_t { kMemory = 1, kProcess = 2, kPorts = 3 };
 
 /// The first bytes on a slice connection.
 struct SliceHeader {
@@ -77,6 +78,8 @@ class SliceChannel {
   Result<SliceAck> read_ack();
   /// Flushes what was written (up to the idle timeout) and closes.
   void close();
+  /// The other end's address (network byte order).
+  uint32_t peer_ip() const { return stream_->peer_ip(); }
 
  private:
   net::Stream* stream_;

@@ -46,7 +46,39 @@ void append(char* out, size_t capacity, size_t& used, const char* text) {
   if (capacity > 0) out[used] = '\0';
 }
 
+uint32_t& word_ref(CpuFeatures& f, Word word) {
+  switch (word) {
+    case Word::kLeaf1Ecx: return f.leaf1_ecx;
+    case Word::kLeaf1Edx: return f.leaf1_edx;
+    case Word::kLeaf7Ebx: return f.leaf7_ebx;
+    case Word::kLeaf7Ecx: break;
+  }
+  return f.leaf7_ecx;
+}
+
 }  // namespace
+
+bool feature_named(std::string_view name, CpuFeatures& only) {
+  only = {};
+  for (const NamedFeature& feature : kFeatures) {
+    if (name != feature.name) continue;
+    word_ref(only, feature.word) = 1u << feature.bit;
+    return true;
+  }
+  return false;
+}
+
+size_t feature_names(const CpuFeatures& features, char* out, size_t capacity) {
+  size_t count = 0;
+  size_t used = 0;
+  if (capacity > 0) out[0] = '\0';
+  for (const NamedFeature& feature : kFeatures) {
+    if ((word_of(features, feature.word) & (1u << feature.bit)) == 0) continue;
+    if (count++ > 0) append(out, capacity, used, ",");
+    append(out, capacity, used, feature.name);
+  }
+  return count;
+}
 
 size_t missing_features(const CpuFeatures& required, const CpuFeatures& offered, char* out,
                         size_t capacity) {

@@ -52,7 +52,7 @@ PeerAnswer Incoming::judge(const Proposal& proposal) {
   if (proposal.isa != kIsaX86_64) {
     return answer(Error::kNotSupported, "the destination runs another instruction set");
   }
-  if (proposal.strategy != Strategy::kEager) {
+  if (!has_plan(proposal.strategy)) {
     return answer(Error::kNotSupported, "the destination does not know that strategy");
   }
   PeerAnswer refusal = answer(Error::kNotSupported, "");

@@ -51,6 +51,8 @@ Cluster g_cluster;
 pm::Client g_pm;
 pm::Client g_peer_pm;
 mm::Client g_mm;
+ipcm::Client g_ipcm;       // system-badged: ipcm's migration operations (source side)
+ipcm::Client g_peer_ipcm;  // the same, for the peer thread (destination side)
 
 void copy_reason(char* out, size_t capacity, const char* text) {
   size_t n = 0;
@@ -129,6 +131,8 @@ class SyscallSourceSteps final : public MigrationSteps {
   Result<ProcessFacts> describe(uint64_t pid) override {
     Result<pm::DescribeReply> d = g_pm.migrate_describe({pid});
     if (!d.ok()) return fail(d.error(), g_pm.last_reason());
+    ipcm_session_ = d->ipcm_session;
+    ports_sent_ = false;
     ProcessFacts facts{d->pid,   d->parent, d->resident_pages, d->page_quota, d->priority,
                        d->flags, {}};
     copy_name(facts.name, d->name, sizeof(d->name));
@@ -146,6 +150,13 @@ class SyscallSourceSteps final : public MigrationSteps {
   }
 
   Result<SliceCost> send_memory(uint64_t pid, uint64_t id, uint32_t node) override {
+    return send_pages(pid, id, node, mm::SendMode::kWhole);
+  }
+
+  void drop_residual(uint64_t id) override { (void)g_mm.residual_end({id}); }
+
+  Result<SliceCost> send_pages(uint64_t pid, uint64_t id, uint32_t node,
+                               mm::SendMode mode) override {
     // mm signals the end: polling with sleeps would cost a timer tick (10 ms) each.
     if (memory_done_ == abi::kNoHandle) {
       Result<abi::Handle> created = user::notification_create();
@@ -156,7 +167,7 @@ class SyscallSourceSteps final : public MigrationSteps {
     Result<abi::Handle> copy =
         user::handle_duplicate(memory_done_, abi::kRightWrite | abi::kRightTransfer);
     if (copy.ok()) handles.add(*copy);
-    Result<Empty> started = g_mm.space_send({pid, id, g_cluster.ip_of(node), 0}, &handles);
+    Result<Empty> started = g_mm.space_send({pid, id, g_cluster.ip_of(node), mode}, &handles);
     if (!started.ok()) return fail(started.error(), g_mm.last_reason());
     const uint64_t give_up = user::now_ns() + kMemorySliceTimeout;
     for (;;) {
@@ -174,6 +185,15 @@ class SyscallSourceSteps final : public MigrationSteps {
     }
   }
 
+  Result<SliceCost> send_ports(uint64_t pid, uint64_t id, uint32_t node) override {
+    if (ipcm_session_ == 0) return SliceCost{0, 0};  // it talks to no port
+    Result<ipcm::MigratePortsReply> sent = g_ipcm.migrate_ports({pid, ipcm_session_, id, node});
+    if (!sent.ok()) return fail(sent.error(), g_ipcm.last_reason());
+    ports_sent_ = true;
+    ports_migration_ = id;
+    return SliceCost{sent->bytes_sent, 0};
+  }
+
   Result<SliceCost> send_process(uint64_t pid, uint64_t id, uint32_t node) override {
     Result<pm::SliceReply> sent = g_pm.migrate_send({pid, id, g_cluster.ip_of(node), 0});
     if (!sent.ok()) return fail(sent.error(), g_pm.last_reason());
@@ -186,6 +206,11 @@ class SyscallSourceSteps final : public MigrationSteps {
   }
 
   Result<void> release(uint64_t pid) override {
+    // Committed: the ports' queues follow the process (what was sent to it meanwhile).
+    if (ports_sent_ && !g_ipcm.migrate_ports_commit({ipcm_session_, ports_migration_}).ok()) {
+      user::print("migm: pid 0x%lx: %s\n", pid, g_ipcm.last_reason());
+    }
+    ports_sent_ = false;
     Result<Empty> released = g_pm.migrate_release({pid});
     if (!released.ok()) return fail(released.error(), g_pm.last_reason());
     return success();
@@ -198,6 +223,8 @@ class SyscallSourceSteps final : public MigrationSteps {
   }
 
   void abort(uint32_t node, uint64_t pid, uint64_t id) override {
+    if (ports_sent_) (void)g_ipcm.migrate_ports_cancel({ipcm_session_, ports_migration_});
+    ports_sent_ = false;
     PeerTicket ticket{id, pid};
     (void)ask(node, kPeerAbort, &ticket, sizeof(ticket));
   }
@@ -229,6 +256,9 @@ class SyscallSourceSteps final : public MigrationSteps {
 
   PeerLink& peers_;
   abi::Handle memory_done_ = abi::kNoHandle;  // mm signals kSliceDoneBit here
+  uint64_t ipcm_session_ = 0;                 // the migrating process's (describe)
+  bool ports_sent_ = false;                   // the destination's ipcm expects its ports
+  uint64_t ports_migration_ = 0;
   char reason_[96] = {};
 };
 
@@ -248,6 +278,7 @@ class SyscallDestinationSteps final : public DestinationSteps {
     request.parent = proposal.process.parent;
     request.page_quota = proposal.process.page_quota;
     request.resident_pages = proposal.process.resident_pages;
+    request.features = proposal.features;
     request.priority = proposal.process.priority;
     request.flags = proposal.process.flags;
     copy_name(request.name, proposal.process.name, sizeof(proposal.process.name));
@@ -259,10 +290,12 @@ class SyscallDestinationSteps final : public DestinationSteps {
   Result<void> commit(uint64_t pid) override {
     Result<Empty> committed = g_peer_pm.migrate_commit({pid});
     if (!committed.ok()) return fail(committed.error(), g_peer_pm.last_reason());
+    (void)g_peer_ipcm.migration_end({pid, 1});  // kNotFound: it had no ports
     return success();
   }
 
   Result<void> abort(uint64_t pid) override {
+    (void)g_peer_ipcm.migration_end({pid, 0});
     Result<Empty> aborted = g_peer_pm.migrate_abort({pid});
     if (!aborted.ok()) return fail(aborted.error(), g_peer_pm.last_reason());
     return success();
@@ -318,9 +351,22 @@ void peer_thread(void*) {
   }
 }
 
+// The CPU features the process may rely on: pm's record (its first node's features, kept
+// across migrations); this node's if pm cannot say (then describe fails the migration).
+CpuFeatures features_of(uint64_t pid) {
+  Result<pm::DescribeReply> described = g_pm.migrate_describe({pid});
+  return described.ok() ? described->features : read_cpu_features();
+}
+
 class MigrationService {
  public:
-  explicit MigrationService(PeerLink& peers) : steps_(peers) {}
+  explicit MigrationService(PeerLink& peers) : steps_(peers) {
+    // The kept records' pages now, not one by one as migrations come: what this server
+    // holds does not grow with the migrations it makes.
+    auto* bytes = reinterpret_cast<volatile uint8_t*>(records_);
+    for (size_t i = 0; i < sizeof(records_); i += 4096) bytes[i] = 0;
+    bytes[sizeof(records_) - 1] = 0;
+  }
 
   Result<protocols::migm::MigrationRecord> migrate(const protocols::migm::MigrateRequest& r,
                                                    Call& call) {
@@ -329,19 +375,45 @@ class MigrationService {
     if (r.node == g_cluster.node) {
       return call.fail(Error::kInvalidArgument, "the process is already on that node");
     }
-    if (r.strategy != Strategy::kEager) {
-      return call.fail(Error::kNotSupported, "that strategy is not built (issue 7)");
+    if (!has_plan(r.strategy)) {
+      return call.fail(Error::kNotSupported, "that strategy is not built yet (issue 7)");
     }
     uint64_t id = (uint64_t{g_cluster.node} << 48) | (++serial_ & ((uint64_t{1} << 48) - 1));
-    MigrationRecord record =
-        run_eager(steps_, r.pid, g_cluster.node, r.node, id, read_cpu_features());
+    MigrationPlan plan{r.pid, g_cluster.node, r.node, id, r.strategy, {}};
+    MigrationRecord record = run_plan(steps_, plan, features_of(r.pid));
+    remember(record);
     user::print("migm: pid 0x%lx to node %u: %s%s%s (total %lu us, frozen %lu us)\n", r.pid, r.node,
                 record.error == 0 ? "done" : "failed", record.error == 0 ? "" : ": ", record.reason,
                 record.total_ns / 1000, record.freeze_ns / 1000);
     return record;
   }
 
+  // A recent record, its residual dependency as mm sees it now.
+  Result<MigrationRecord> record(const protocols::migm::RecordRequest& r, Call& call) {
+    for (MigrationRecord& kept : records_) {
+      if (kept.migration_id != r.migration_id || kept.migration_id == 0) continue;
+      // Asked each time: the destination's fault counts come with its last word, which may
+      // follow the last page by a moment. A record mm has forgotten keeps what it said last.
+      if (protocols::migm::leaves_residual(kept.strategy) && kept.error == 0) {
+        Result<mm::ResidualStatus> status = g_mm.residual_status({r.migration_id});
+        if (status.ok() && status->state != mm::ResidualState::kNone) {
+          kept.residual_ms = status->held_ns / kMillisecond;
+          kept.remote_faults = status->remote_faults;
+          kept.remote_fault_ns = status->remote_fault_ns;
+          kept.residual_done = status->state == mm::ResidualState::kDone ? 1 : 0;
+        }
+      }
+      return kept;
+    }
+    return call.fail(Error::kNotFound, "no recent migration with that id");
+  }
+
  private:
+  void remember(const MigrationRecord& record) { records_[next_record_++ % kRecords] = record; }
+
+  static constexpr size_t kRecords = 16;
+  MigrationRecord records_[kRecords] = {};
+  size_t next_record_ = 0;
   SyscallSourceSteps steps_;
   uint64_t serial_ = user::read_tsc() & 0xffff'ffff;  // ids stay unique across reboots
 };
@@ -373,6 +445,10 @@ int main(int argc, char** argv) {
   abi::Handle mm_endpoint = pm::find_capability(argc, argv, "mm");
   if (mm_endpoint == abi::kNoHandle) user::fatal("migm: no mm capability");
   g_mm = mm::Client(mm_endpoint);
+  abi::Handle ipcm_endpoint = pm::find_capability(argc, argv, "ipcm");
+  if (ipcm_endpoint == abi::kNoHandle) user::fatal("migm: no ipcm capability");
+  g_ipcm = ipcm::Client(ipcm_endpoint);
+  g_peer_ipcm = ipcm::Client(ipcm_endpoint);
   abi::Handle endpoint = servers::register_service_endpoint("migm");
   if (!user::spawn_thread(peer_thread, nullptr, kPeerStack, abi::kPriorityDefault).ok()) {
     user::fatal("migm: cannot start the peer thread");

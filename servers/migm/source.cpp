@@ -1,4 +1,5 @@
-// The eager plan, step by step, with the undo of every step before commit.
+// The plans (eager, precopy, lazy, postcopy), step by step, with the undo of every step
+// before commit, and pre-copy's stop rule.
 #include "source.h"
 
 namespace atoll_os::servers::migm {
@@ -14,7 +15,8 @@ void copy_text(char* out, size_t capacity, const char* a, const char* b) {
 
 class EagerRun {
  public:
-  EagerRun(MigrationSteps& steps, MigrationRecord& record) : steps_(steps), record_(record) {}
+  EagerRun(MigrationSteps& steps, MigrationRecord& record, const PrecopyParams& precopy = {})
+      : steps_(steps), record_(record), precopy_(precopy) {}
 
   void run(const CpuFeatures& features) {
     const uint64_t start = steps_.now_ns();
@@ -45,6 +47,9 @@ class EagerRun {
   // Before commit: the process runs on here, the destination forgets it.
   void undo(bool frozen) {
     if (frozen) (void)steps_.thaw(record_.pid);
+    if (protocols::migm::leaves_residual(record_.strategy) && residual_kept_) {
+      steps_.drop_residual(record_.migration_id);
+    }
     steps_.abort(record_.to_node, record_.pid, record_.migration_id);
   }
 
@@ -59,7 +64,7 @@ class EagerRun {
     uint64_t unused = 0;
     Proposal proposal{protocols::migm::kMigrationVersion,
                       kIsaX86_64,
-                      Strategy::kEager,
+                      record_.strategy,
                       record_.migration_id,
                       {},
                       features};
@@ -74,15 +79,18 @@ class EagerRun {
                [&] { return steps_.propose(record_.to_node, proposal); })) {
       return;  // refused: nothing was prepared there
     }
+    if (record_.strategy == Strategy::kPrecopy && !precopy_rounds()) return undo(false);
     const uint64_t frozen_at = steps_.now_ns();
     if (!timed(SourcePhase::kFreeze, record_.freeze_step_ns,
                [&] { return steps_.freeze(record_.pid); })) {
       return undo(false);
     }
     if (!timed(SourcePhase::kSendMemory, record_.memory_ns,
+               [&] { return add_cost(send_memory_frozen()); }) ||
+        !timed(SourcePhase::kSendPorts, record_.ports_ns,
                [&] {
                  return add_cost(
-                     steps_.send_memory(record_.pid, record_.migration_id, record_.to_node));
+                     steps_.send_ports(record_.pid, record_.migration_id, record_.to_node));
                }) ||
         !timed(SourcePhase::kSendProcess, record_.process_ns, [&] {
           return add_cost(steps_.send_process(record_.pid, record_.migration_id, record_.to_node));
@@ -95,6 +103,49 @@ class EagerRun {
     record_.reason[0] = '\0';
     timed(SourcePhase::kRelease, record_.release_ns, [&] { return steps_.release(record_.pid); });
     phase_ = SourcePhase::kDone;
+  }
+
+  // The memory slice of the plan, the process frozen.
+  Result<SliceCost> send_memory_frozen() {
+    using protocols::mm::SendMode;
+    switch (record_.strategy) {
+      case Strategy::kPrecopy: return pages(SendMode::kPrecopyDirty);
+      case Strategy::kLazy:
+      case Strategy::kPostcopy: {
+        residual_kept_ = true;  // a failure may come after mm kept the pages
+        return pages(record_.strategy == Strategy::kLazy ? SendMode::kLazy : SendMode::kPostcopy);
+      }
+      default: return steps_.send_memory(record_.pid, record_.migration_id, record_.to_node);
+    }
+  }
+
+  Result<SliceCost> pages(protocols::mm::SendMode mode) {
+    return steps_.send_pages(record_.pid, record_.migration_id, record_.to_node, mode);
+  }
+
+  // Pre-copy's live rounds, until the stop rule says freeze; false (recorded) on failure.
+  bool precopy_rounds() {
+    uint64_t previous = UINT64_MAX;
+    for (;;) {
+      const bool first = record_.rounds == 0;
+      uint64_t elapsed = 0;
+      uint64_t sent = 0;
+      if (!timed(SourcePhase::kPrecopy, elapsed, [&]() -> Result<void> {
+            using protocols::mm::SendMode;
+            SliceCost cost = TRY(pages(first ? SendMode::kPrecopyFirst : SendMode::kPrecopyDirty));
+            sent = cost.pages;
+            return add_cost(cost);
+          })) {
+        return false;
+      }
+      record_.precopy_ns += elapsed;
+      ++record_.rounds;
+      if (precopy_next(precopy_, static_cast<uint32_t>(record_.rounds), sent, previous) !=
+          PrecopyDecision::kAnotherRound) {
+        return true;
+      }
+      previous = sent;
+    }
   }
 
   // The commit point. An unanswered commit is asked again: the destination may have started
@@ -121,6 +172,8 @@ class EagerRun {
 
   MigrationSteps& steps_;
   MigrationRecord& record_;
+  PrecopyParams precopy_;
+  bool residual_kept_ = false;
   SourcePhase phase_ = SourcePhase::kDescribe;
 };
 
@@ -131,7 +184,9 @@ const char* phase_name(SourcePhase phase) {
     case SourcePhase::kDescribe: return "describe";
     case SourcePhase::kPropose: return "negotiate";
     case SourcePhase::kFreeze: return "freeze";
+    case SourcePhase::kPrecopy: return "precopy";
     case SourcePhase::kSendMemory: return "memory";
+    case SourcePhase::kSendPorts: return "ports";
     case SourcePhase::kSendProcess: return "process";
     case SourcePhase::kCommit: return "commit";
     case SourcePhase::kRelease: return "release";
@@ -151,4 +206,49 @@ MigrationRecord run_eager(MigrationSteps& steps, uint64_t pid, uint32_t from_nod
   EagerRun(steps, record).run(features);
   return record;
 }
+const char* decision_name(PrecopyDecision decision) {
+  switch (decision) {
+    case PrecopyDecision::kAnotherRound: return "another round";
+    case PrecopyDecision::kStopSmall: return "small";
+    case PrecopyDecision::kStopNotShrinking: return "not shrinking";
+    case PrecopyDecision::kStopRoundLimit: return "round limit";
+  }
+  return "unknown";
+}
+
+PrecopyDecision precopy_next(const PrecopyParams& params, uint32_t rounds, uint64_t last_pages,
+                             uint64_t previous_pages) {
+  if (last_pages <= params.small_pages) return PrecopyDecision::kStopSmall;
+  if (rounds >= params.max_rounds) return PrecopyDecision::kStopRoundLimit;
+  // last > previous * shrink / 100, without overflow (previous may be UINT64_MAX).
+  if (previous_pages != UINT64_MAX &&
+      static_cast<unsigned __int128>(last_pages) * 100 >
+          static_cast<unsigned __int128>(previous_pages) * params.shrink_percent) {
+    return PrecopyDecision::kStopNotShrinking;
+  }
+  return PrecopyDecision::kAnotherRound;
+}
+
+bool has_plan(Strategy strategy) {
+  return strategy == Strategy::kEager || strategy == Strategy::kPrecopy ||
+         strategy == Strategy::kLazy || strategy == Strategy::kPostcopy;
+}
+
+MigrationRecord run_plan(MigrationSteps& steps, const MigrationPlan& plan,
+                         const CpuFeatures& features) {
+  MigrationRecord record{};
+  record.migration_id = plan.migration_id;
+  record.pid = plan.pid;
+  record.from_node = plan.from_node;
+  record.to_node = plan.to_node;
+  record.strategy = plan.strategy;
+  if (!has_plan(plan.strategy)) {
+    record.error = static_cast<int32_t>(Error::kNotSupported);
+    copy_text(record.reason, sizeof(record.reason), "negotiate: ", "that strategy is not built");
+    return record;
+  }
+  EagerRun(steps, record, plan.precopy).run(features);
+  return record;
+}
+
 }  // namespace atoll_os::servers::migm

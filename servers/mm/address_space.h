@@ -81,6 +81,8 @@ class AddressSpace {
   }
   /// Counts pages installed by a received migration slice (not faults).
   void note_received(uint64_t pages) { resident_pages_ += pages; }
+  /// Counts a fault resolved by pages that came from elsewhere (counted by note_received).
+  void note_fault_resolved() { ++faults_resolved_; }
 
   uint64_t pid() const { return pid_; }
   abi::Handle task() const { return task_; }

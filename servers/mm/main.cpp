@@ -2,17 +2,22 @@
 //
 // init loads mm with every page mapped (no pager exists before it) and hands it its endpoint
 // as the capability "endpoint"; the boot modules are shared into it at the addresses init
-// sees them. mm's main loop calls no other server, ever: every other server faults into it,
-// so one call out could close a cycle. Only its migration threads (migration.h) talk to net,
-// and they never hold the space lock while they do.
+// sees them. mm's pager threads call no other server, ever: every other server faults into
+// it, so one call out could close a cycle. Only its migration threads (migration.h) talk to
+// net, and they never hold the space lock while they do. The one exception is a remote fault
+// of a lazily migrated process (docs/strategies.md): its pager thread waits for the page from
+// the source over an open link, without the lock; kPagerThreads serve the endpoint so that
+// the others go on paging (net's faults included), and at most kPagerThreads - 1 wait so.
 #include "../lib/serve.h"
 #include "atoll/abi/process.h"
 #include "atoll/protocols/mm.h"
 #include "atoll/protocols/pm.h"
+#include "atoll/user/clock.h"
 #include "atoll/user/heap.h"
 #include "atoll/user/ipc.h"
 #include "atoll/user/print.h"
 #include "atoll/user/runtime.h"
+#include "atoll/user/thread.h"
 #include "memory_service.h"
 #include "migration.h"
 #include "space_lock.h"
@@ -31,18 +36,70 @@ void map_own_heap(abi::Handle self) {
   user::heap_map_own_pages(self);
 }
 
-user::Disposition on_message(MemoryService& service, abi::Message& message) {
+constexpr uint32_t kPagerThreads = 3;
+constexpr uint32_t kPagerPriority = 24;  // init starts mm at this (servers/init/server_start.h)
+constexpr size_t kPagerStack = 32 * 1024;
+uint32_t g_remote_waits = 0;  // pager threads waiting for a remote page
+
+struct Pager {
+  MemoryService* service;
+  SpaceLock* lock;
+  abi::Handle endpoint;
+};
+Pager g_pager;
+
+// A remote fault when kPagerThreads - 1 already wait: "resolved" without a page, after a
+// pause; the thread faults again and finds a pager free (or its page arrived).
+void answer_retry(abi::Message& message) {
+  (void)user::sleep_ms(1);
+  message.header.label = abi::kLabelFaultResolved;
+  message.header.length = 0;
+  message.header.handle_count = 0;
+  message.header.flags = 0;
+}
+
+FaultOutcome resolve_remote(abi::Message& message, const FaultOutcome& pending) {
+  if (__atomic_add_fetch(&g_remote_waits, 1, __ATOMIC_SEQ_CST) >= kPagerThreads) {
+    __atomic_sub_fetch(&g_remote_waits, 1, __ATOMIC_SEQ_CST);
+    answer_retry(message);
+    FaultOutcome retried = pending;
+    retried.resolved = true;
+    return retried;
+  }
+  FaultOutcome outcome = resolve_remote_fault(message, pending);
+  __atomic_sub_fetch(&g_remote_waits, 1, __ATOMIC_SEQ_CST);
+  return outcome;
+}
+
+user::Disposition on_message(MemoryService& service, SpaceLock& lock, abi::Message& message) {
   if (message.header.label == abi::kLabelPageFault) {
-    FaultOutcome outcome = service.handle_fault(message);
+    FaultOutcome outcome;
+    {
+      SpaceGuard guard(lock);
+      outcome = service.handle_fault(message);
+    }
+    if (outcome.remote) outcome = resolve_remote(message, outcome);
     if (!outcome.resolved) {
       user::print("mm: refused fault at %#lx of pid %#lx: %s\n", outcome.address, outcome.pid,
                   outcome.reason);
     }
     return user::Disposition::kReply;
   }
+  SpaceGuard guard(lock);
   return handle_request(message, [&](abi::Message& m, protocols::Call& call) {
     return protocols::mm::dispatch(service, m, call);
   });
+}
+
+Result<void> serve_pages(const Pager& pager) {
+  return user::serve(pager.endpoint, [&](abi::Message& message) {
+    return on_message(*pager.service, *pager.lock, message);
+  });
+}
+
+void pager_thread(void*) {
+  Result<void> served = serve_pages(g_pager);
+  user::print("mm: a pager thread's endpoint failed: %s\n", error_name(served.error()));
 }
 
 }  // namespace
@@ -67,11 +124,22 @@ int main(int argc, char** argv) {
       !started.ok()) {
     user::print("mm: no migration threads: %s\n", error_name(started.error()));
   }
+  Result<abi::Handle> lazy_wakeup = user::notification_create();
+  if (lazy_wakeup.ok()) kernel.set_lazy_wakeup(*lazy_wakeup);
+  if (Result<void> started = lazy_wakeup.ok()
+                                 ? start_lazy_threads(service, kernel, lock, *lazy_wakeup)
+                                 : Result<void>(Err(lazy_wakeup.error()));
+      !started.ok()) {
+    user::print("mm: no lazy migration threads: %s\n", error_name(started.error()));
+  }
+  g_pager = {&service, &lock, endpoint};
+  for (uint32_t i = 1; i < kPagerThreads; ++i) {
+    if (!user::spawn_thread(pager_thread, nullptr, kPagerStack, kPagerPriority).ok()) {
+      user::print("mm: a pager thread less\n");
+    }
+  }
   user::print("mm: serving\n");
-  Result<void> served = user::serve(endpoint, [&](abi::Message& message) {
-    SpaceGuard guard(lock);
-    return on_message(service, message);
-  });
+  Result<void> served = serve_pages(g_pager);
   user::print("mm: endpoint failed: %s\n", error_name(served.error()));
   return 1;
 }

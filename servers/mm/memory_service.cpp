@@ -48,6 +48,17 @@ void MemoryKernel::unmap(abi::Handle, uint64_t, uint64_t) {}
 Result<void> MemoryKernel::wake_sender() {
   return Err(Error::kNotSupported);
 }
+Result<uint64_t> MemoryKernel::take_dirty(abi::Handle, uint64_t, uint64_t, uint64_t*) {
+  return Err(Error::kNotSupported);
+}
+Result<abi::Handle> MemoryKernel::create_holder() {
+  return Err(Error::kNotSupported);
+}
+Result<void> MemoryKernel::share(abi::Handle, abi::Handle, uint64_t, uint64_t) {
+  return Err(Error::kNotSupported);
+}
+void MemoryKernel::destroy_holder(abi::Handle) {}
+void MemoryKernel::wake_lazy() {}
 
 AddressSpace* MemoryService::find(uint64_t pid) {
   for (size_t i = 0; i < kMaxSpaces; ++i) {
@@ -97,6 +108,11 @@ Result<protocols::mm::DestroyReply> MemoryService::destroy_space(
     // The kernel frees the frames when the task dies; pm calls this after that, so closing
     // our handle is all that is left (it lets the task object go).
     protocols::mm::DestroyReply reply{spaces_[i].info().resident_pages};
+    // Pages still at a lazy migration's source: the lazy thread tells it to free them.
+    if (size_t slot = lazy_.find(request.pid); slot != kMaxLazySpaces) {
+      lazy_.slot(slot).ending = true;
+      kernel_.wake_lazy();
+    }
     kernel_.close(spaces_[i].task());
     spaces_[i] = AddressSpace();
     used_[i] = false;
@@ -131,6 +147,9 @@ Result<Empty> MemoryService::space_send(const protocols::mm::SpaceSendRequest& r
                                         Call& call) {
   TRY(require_system(call));
   if (send_pending_ || send_running_) return call.fail(Error::kBusy, "a send is running");
+  if (request.mode > protocols::mm::SendMode::kPostcopy) {
+    return call.fail(Error::kInvalidArgument, "unknown send mode");
+  }
   AddressSpace* space = find(request.pid);
   if (space == nullptr) return call.fail(Error::kNotFound, "no space for pid");
   Result<abi::Handle> task = kernel_.duplicate(space->task());
@@ -156,6 +175,58 @@ Result<SliceStatus> MemoryService::space_send_status(const protocols::mm::Migrat
   SliceStatus unknown{};
   unknown.migration_id = request.migration_id;
   return unknown;  // kNone
+}
+
+Result<protocols::mm::ResidualStatus> MemoryService::residual_status(
+    const protocols::mm::MigrationRequest& request, Call& call) {
+  TRY(require_system(call));
+  return residuals_.status(request.migration_id, now_ns());
+}
+
+Result<Empty> MemoryService::residual_end(const protocols::mm::MigrationRequest& request,
+                                          Call& call) {
+  TRY(require_system(call));
+  Residual* residual = residuals_.find(request.migration_id);
+  if (residual == nullptr) return call.fail(Error::kNotFound, "no pages kept for that id");
+  abi::Handle holder = residuals_.finish(*residual, now_ns());
+  if (holder != abi::kNoHandle) kernel_.destroy_holder(holder);
+  return Empty{};
+}
+
+Result<void> MemoryService::open_lazy(uint64_t pid, uint64_t migration_id, uint32_t source_ip,
+                                      bool push, const PageRun* runs, size_t run_count) {
+  AddressSpace* space = find(pid);
+  if (space == nullptr) return Err(Error::kNotFound);
+  abi::Handle task = TRY(kernel_.duplicate(space->task()));
+  Result<size_t> slot = lazy_.open(pid, migration_id, source_ip, push, task, runs, run_count);
+  if (!slot.ok()) {
+    kernel_.close(task);
+    return Err(slot.error());
+  }
+  return success();
+}
+
+void MemoryService::note_arrived(uint64_t pid, uint64_t pages) {
+  if (AddressSpace* space = find(pid); space != nullptr) space->note_received(pages);
+}
+
+FaultOutcome MemoryService::finish_remote_fault(abi::Message& message, const FaultOutcome& pending,
+                                                bool fetched, const char* why) {
+  FaultOutcome outcome = pending;
+  outcome.remote = false;
+  AddressSpace* space = find(pending.pid);
+  if (fetched && space != nullptr) {
+    space->note_fault_resolved();
+    ++faults_resolved_;
+    outcome.resolved = true;
+    answer_fault(message, abi::kLabelFaultResolved);
+    return outcome;
+  }
+  outcome.reason = why;
+  if (space != nullptr) space->note_refused(pending.address);
+  ++faults_refused_;
+  answer_fault(message, abi::kLabelFaultRefused);
+  return outcome;
 }
 
 SliceStatus* MemoryService::send_status(uint64_t migration_id) {
@@ -186,23 +257,21 @@ Result<ReceiveTarget> MemoryService::prepare_receive(uint64_t pid, SliceError* r
     *refusal = {Error::kNotFound, "no space prepared for the pid"};
     return Err(Error::kNotFound);
   }
-  if (space->region_count() != 0 || space->resident_pages() != 0) {
-    *refusal = {Error::kAlreadyExists, "the prepared space is not empty"};
-    return Err(Error::kAlreadyExists);
-  }
   Result<abi::Handle> task = kernel_.duplicate(space->task());
   if (!task.ok()) {
     *refusal = {task.error(), "cannot hold the prepared task"};
     return Err(task.error());
   }
-  return ReceiveTarget{*space, *task};
+  return ReceiveTarget{*space, *task, space->region_count(), space->resident_pages()};
 }
 
-Result<void> MemoryService::commit_receive(const AddressSpace& filled, SliceError* refusal) {
+Result<void> MemoryService::commit_receive(const ReceiveTarget& target, SliceError* refusal) {
+  const AddressSpace& filled = target.space;
   AddressSpace* space = find(filled.pid());
   // A destroy (and a new create_space) while the slice came in: that space is not ours.
-  if (space == nullptr || space->task() != filled.task() || space->region_count() != 0 ||
-      space->resident_pages() != 0) {
+  if (space == nullptr || space->task() != filled.task() ||
+      space->region_count() != target.regions_before ||
+      space->resident_pages() != target.pages_before) {
     *refusal = {Error::kNotFound, "the prepared space went away during the transfer"};
     return Err(Error::kNotFound);
   }
@@ -230,6 +299,26 @@ FaultOutcome MemoryService::handle_fault(abi::Message& message) {
   __builtin_memcpy(&fault, message.payload, sizeof(fault));
   outcome.address = fault.address;
   FaultDecision decision = space->decide(fault);
+  if (size_t slot = lazy_.find(space->pid()); decision.resolve && slot != kMaxLazySpaces &&
+                                              lazy_.slot(slot).map.missing(decision.plan.page)) {
+    if (!lazy_.slot(slot).broken) {
+      LazySpace& lazy = lazy_.slot(slot);
+      if (lazy.push && !lazy.pushing) {  // it runs here: the background stream may start
+        lazy.pushing = true;
+        kernel_.wake_lazy();
+      }
+      outcome.remote = true;  // answered by finish_remote_fault
+      outcome.lazy_slot = slot;
+      outcome.address = decision.plan.page;
+      return outcome;
+    }
+    decision.resolve = false;
+    outcome.reason = "its page is at the source, which failed";
+    space->note_refused(fault.address);
+    ++faults_refused_;
+    answer_fault(message, abi::kLabelFaultRefused);
+    return outcome;
+  }
   if (decision.resolve) {
     Result<void> mapped = resolve(*space, decision.plan);
     // kAlreadyExists: another thread of the task faulted on the same page first; the

@@ -9,6 +9,7 @@
 #include "atoll/abi/syscalls.h"
 #include "atoll/protocols/mm.h"
 #include "memory_slice.h"
+#include "residual.h"
 
 namespace atoll_os::servers::mm {
 
@@ -18,8 +19,20 @@ inline constexpr uint64_t kDefaultPageQuota = 32768;  // 128 MiB per process unl
 inline constexpr size_t kSendHistory = 8;
 
 /// Where in mm's own address space a migration thread maps the pages it moves: one window
-/// per thread (the sender's, the receiver's), kMaxRunPages pages each.
-enum class SliceWindow { kSend, kReceive };
+/// per thread (the sender's, the receiver's, each page-fetch link's on the destination, each
+/// page server's on the source), kMaxRunPages pages each.
+enum class SliceWindow : uint32_t {
+  kSend = 0,
+  kReceive = 1,
+  kFetch0 = 2,                   // + lazy slot, kMaxLazySpaces of them
+  kServe0 = 2 + kMaxLazySpaces,  // + page server, kPageServers of them
+};
+/// Threads serving pages to destinations (source side): one connection each.
+inline constexpr uint32_t kPageServers = 3;
+inline constexpr uint32_t kSliceWindows = 2 + kMaxLazySpaces + kPageServers;
+constexpr SliceWindow window_at(SliceWindow first, uint32_t index) {
+  return static_cast<SliceWindow>(static_cast<uint32_t>(first) + index);
+}
 
 /// The system calls mm's logic needs.
 class MemoryKernel {
@@ -55,6 +68,18 @@ class MemoryKernel {
   virtual void unmap(abi::Handle task, uint64_t vaddr, uint64_t pages);
   /// Tells mm's migration thread that a send is queued.
   virtual Result<void> wake_sender();
+  /// As query, for the pages dirtied since the last take; clears their dirty bits.
+  virtual Result<uint64_t> take_dirty(abi::Handle task, uint64_t vaddr, uint64_t pages,
+                                      uint64_t* bitmap);
+  /// A task of mm's own, without threads or pager, to hold pages (a residual dependency).
+  virtual Result<abi::Handle> create_holder();
+  /// Shares `pages` present pages at `vaddr` of `from` into `to` at the same address,
+  /// read-only: the frames live on while either maps them.
+  virtual Result<void> share(abi::Handle from, abi::Handle to, uint64_t vaddr, uint64_t pages);
+  /// Ends a holder: its frames go back unless something else maps them.
+  virtual void destroy_holder(abi::Handle holder);
+  /// Tells mm's lazy thread that a lazily migrated space ended or has pages to pull.
+  virtual void wake_lazy();
 
  protected:
   ~MemoryKernel() = default;
@@ -74,6 +99,8 @@ struct SendJob {
 struct ReceiveTarget {
   AddressSpace space;
   abi::Handle task;
+  size_t regions_before;  // what the space held when prepared: a later precopy round's
+  uint64_t pages_before;  // target holds the earlier rounds
 };
 
 /// What became of one page fault, for the log.
@@ -82,6 +109,10 @@ struct FaultOutcome {
   uint64_t pid;
   uint64_t address;
   const char* reason;  // when refused
+  // The page is still at the source of a lazy migration: the fault is not answered yet;
+  // the caller fetches it (without the space lock) and answers with finish_remote_fault.
+  bool remote = false;
+  size_t lazy_slot = 0;
 };
 
 class MemoryService {
@@ -104,6 +135,10 @@ class MemoryService {
                                       protocols::Call& call);
   Result<protocols::mm::SliceStatus> space_send_status(
       const protocols::mm::MigrationRequest& request, protocols::Call& call);
+  Result<protocols::mm::ResidualStatus> residual_status(
+      const protocols::mm::MigrationRequest& request, protocols::Call& call);
+  Result<protocols::Empty> residual_end(const protocols::mm::MigrationRequest& request,
+                                        protocols::Call& call);
 
   // The migration threads' side. Every method of this class is called with mm's space lock
   // held (the main loop and the migration threads share the table); the threads drop it
@@ -113,11 +148,27 @@ class MemoryService {
   bool take_send(SendJob& job);
   /// Records the outcome of the running send; a new one may be queued after it.
   void finish_send(const protocols::mm::SliceStatus& status);
-  /// The space prepared for `pid` (it must exist and have no regions yet) to receive into.
+  /// The space prepared for `pid` to receive into: empty, or holding earlier precopy rounds
+  /// (the slice's mode decides which it must be).
   Result<ReceiveTarget> prepare_receive(uint64_t pid, SliceError* refusal);
-  /// Makes `filled` (a target of prepare_receive, filled) the space of its pid, if that
-  /// space is still the one prepared and still empty.
-  Result<void> commit_receive(const AddressSpace& filled, SliceError* refusal);
+  /// Makes `filled` (target.space, filled) the space of its pid, if that space is still the
+  /// one prepared and as it was then.
+  Result<void> commit_receive(const ReceiveTarget& target, SliceError* refusal);
+  /// Lazy and postcopy, destination side: makes a received page map `runs` the pages of
+  /// `pid` still at `source_ip` (after commit_receive).
+  Result<void> open_lazy(uint64_t pid, uint64_t migration_id, uint32_t source_ip, bool push,
+                         const PageRun* runs, size_t run_count);
+  /// Answers a fault handle_fault left to the caller (outcome.remote): resolved if the page
+  /// is there now, else refused with `why` (the task is then killed).
+  FaultOutcome finish_remote_fault(abi::Message& message, const FaultOutcome& pending, bool fetched,
+                                   const char* why);
+  LazyTable& lazy() { return lazy_; }
+  ResidualTable& residuals() { return residuals_; }
+  /// Counts `pages` arrived from the source of a lazily migrated space.
+  void note_arrived(uint64_t pid, uint64_t pages);
+  /// The current time for the residual records; the node's clock (0 in host tests unless set).
+  void set_clock(uint64_t (*now_ns)()) { now_ns_ = now_ns; }
+  uint64_t now_ns() const { return now_ns_ != nullptr ? now_ns_() : 0; }
   /// The size of boot module `index`; 0 if there is none. Reads only immutable state.
   uint64_t module_size(uint32_t index) const;
 
@@ -145,6 +196,9 @@ class MemoryService {
   bool send_running_ = false;
   protocols::mm::SliceStatus sends_[kSendHistory] = {};
   size_t next_send_ = 0;
+  LazyTable lazy_;
+  ResidualTable residuals_;
+  uint64_t (*now_ns_)() = nullptr;
 };
 
 }  // namespace atoll_os::servers::mm

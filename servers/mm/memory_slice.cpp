@@ -84,8 +84,8 @@ Result<void> check_prologue(const SlicePrologue& prologue, uint64_t body_bytes, 
   if (prologue.format != kSliceFormat) {
     return refuse(refusal, Error::kNotSupported, "unknown memory slice format");
   }
-  if (prologue.region_count > kMaxRegions || prologue.start_pages > 1 || prologue.reserved != 0 ||
-      prologue.page_count > kMaxSlicePages) {
+  if (prologue.region_count > kMaxRegions || prologue.start_pages > 1 ||
+      prologue.mode > kSliceMapPush || prologue.page_count > kMaxSlicePages) {
     return refuse(refusal, Error::kBadFormat, "memory slice prologue out of bounds");
   }
   uint64_t pages = prologue.page_count + prologue.start_pages;
@@ -96,7 +96,9 @@ Result<void> check_prologue(const SlicePrologue& prologue, uint64_t body_bytes, 
   if (prologue.page_count != 0 && prologue.region_count == 0) {
     return refuse(refusal, Error::kBadFormat, "memory slice has pages but no regions");
   }
-  Result<uint64_t> expected = slice_body_bytes(prologue.region_count, prologue.run_count, pages);
+  Result<uint64_t> expected =
+      slice_body_bytes(prologue.region_count, prologue.run_count,
+                       pages_with_bytes(prologue.mode, prologue.page_count, prologue.start_pages));
   if (!expected.ok() || *expected != body_bytes) {
     return refuse(refusal, Error::kBadFormat, "memory slice length does not match its counts");
   }

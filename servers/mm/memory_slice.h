@@ -7,6 +7,11 @@
 //   { PageRun, run.pages × 4096 bytes } × run_count
 // A run is present pages in a row of one region (flags: the region's), or the one ProcessStart
 // page (kVmRead, not a region). The receiver checks every field before it trusts it.
+// The prologue's mode says what the slice does (docs/strategies.md): kWhole fills an empty
+// space (eager, precopy's first round); kIncremental carries the same regions again and pages
+// that replace earlier rounds' (precopy); kMap and kMapPush carry the page map only (lazy,
+// postcopy): its runs
+// name the pages left at the source and have no bytes, except the ProcessStart page's.
 #pragma once
 
 #include <stddef.h>
@@ -31,9 +36,26 @@ struct SlicePrologue {
   uint64_t run_count;
   uint64_t page_count;   // pages of regions (counted against the quota)
   uint32_t start_pages;  // 1 if the ProcessStart page follows among the runs, else 0
-  uint32_t reserved;
+  uint32_t mode;         // SliceMode
 };
 static_assert(sizeof(SlicePrologue) == 32);
+
+/// kSliceMapPush: a map slice whose pages the destination pulls on in the background.
+enum SliceMode : uint32_t {
+  kSliceWhole = 0,
+  kSliceIncremental = 1,
+  kSliceMap = 2,
+  kSliceMapPush = 3,
+};
+
+constexpr bool is_map(uint32_t mode) {
+  return mode == kSliceMap || mode == kSliceMapPush;
+}
+
+/// The pages whose bytes travel in a slice of `mode` with these counts.
+constexpr uint64_t pages_with_bytes(uint32_t mode, uint64_t region_pages, uint64_t start_pages) {
+  return is_map(mode) ? start_pages : region_pages + start_pages;
+}
 
 struct WireRegion {
   uint64_t start;
@@ -69,8 +91,9 @@ WireRegion encode_region(const Region& region);
 /// kind is unknown (add_region checks the rest).
 Result<protocols::mm::RegionRequest> decode_region(uint64_t pid, const WireRegion& wire);
 
-/// Checks a prologue against the header's body_bytes and the receiving space's quota.
-/// On refusal, `*refusal` says why.
+/// Checks a prologue against the header's body_bytes and the receiving space's quota (for
+/// kSliceIncremental: the whole quota, the pages replacing earlier ones). On refusal,
+/// `*refusal` says why.
 Result<void> check_prologue(const SlicePrologue& prologue, uint64_t body_bytes, uint64_t page_quota,
                             SliceError* refusal);
 

@@ -5,6 +5,7 @@
 #include "atoll/user/clock.h"
 #include "atoll/user/print.h"
 #include "atoll/user/thread.h"
+#include "page_map.h"
 #include "slice_transfer.h"
 
 namespace atoll_os::servers::mm {
@@ -33,7 +34,9 @@ Migration g_migration;
 PageRun g_send_runs[kSendRuns];
 uint64_t g_send_bitmap[kQueryPages / 64];
 uint8_t g_drain[64 * 1024];
-uint8_t g_gathered[8 * 1024];  // the sender's small pieces, sent together
+uint8_t g_gathered[8 * 1024];      // the sender's small pieces, sent together
+PageMap g_keep_map;                // the sender's map of the pages a lazy send keeps
+PageRun g_received_map[kMapRuns];  // the receiver's map of a lazy slice
 
 // The sender's connection as a SliceSink: the header first, then the body. Small pieces
 // (header, prologue, regions, run records) are gathered and go out with the next large
@@ -92,6 +95,52 @@ class ChannelSource final : public SliceSource {
   uint64_t consumed_ = 0;
 };
 
+// A lazy send's keeper: shares each run of the frozen task into a holder task of mm's, so
+// that the pages outlive the task (pm kills it at release) until the destination has them.
+class HolderKeeper final : public MapKeeper {
+ public:
+  explicit HolderKeeper(abi::Handle task) : task_(task) { g_keep_map.clear(); }
+  Result<void> keep(const PageRun& run) override {
+    if (holder_ == abi::kNoHandle) holder_ = TRY(g_migration.kernel->create_holder());
+    TRY(g_keep_map.add(run));
+    return g_migration.kernel->share(task_, holder_, run.start, run.pages);
+  }
+  /// Hands the holder to the residual table (serving from now on); false if it is full.
+  bool open(const SendJob& job) {
+    if (holder_ == abi::kNoHandle) return true;  // no pages: nothing to serve
+    SpaceGuard guard(*g_migration.lock);
+    MemoryService& service = *g_migration.service;
+    if (!service.residuals()
+             .open(job.request.migration_id, job.request.pid, holder_, g_keep_map, service.now_ns())
+             .ok()) {
+      return false;
+    }
+    holder_ = abi::kNoHandle;
+    opened_ = job.request.migration_id;
+    return true;
+  }
+  /// After a failed send: nothing kept stays kept.
+  void undo() {
+    if (holder_ != abi::kNoHandle) g_migration.kernel->destroy_holder(holder_);
+    holder_ = abi::kNoHandle;
+    if (opened_ == 0) return;
+    abi::Handle holder = abi::kNoHandle;
+    {
+      SpaceGuard guard(*g_migration.lock);
+      MemoryService& service = *g_migration.service;
+      if (Residual* residual = service.residuals().find(opened_); residual != nullptr) {
+        holder = service.residuals().finish(*residual, service.now_ns());
+      }
+    }
+    if (holder != abi::kNoHandle) g_migration.kernel->destroy_holder(holder);
+  }
+
+ private:
+  abi::Handle task_;
+  abi::Handle holder_ = abi::kNoHandle;
+  uint64_t opened_ = 0;
+};
+
 void set_reason(SliceStatus& status, const char* reason) {
   size_t n = 0;
   for (; reason[n] != '\0' && n + 1 < sizeof(status.reason); ++n) status.reason[n] = reason[n];
@@ -105,11 +154,38 @@ SliceStatus failed(SliceStatus status, Error error, const char* reason) {
   return status;
 }
 
+// What a send of `mode` takes.
+SendOptions send_options(protocols::mm::SendMode mode) {
+  using protocols::mm::SendMode;
+  SendOptions options;
+  switch (mode) {
+    case SendMode::kWhole: break;
+    case SendMode::kPrecopyFirst:
+      options.clear_dirty_first = true;
+      options.running = true;
+      break;
+    case SendMode::kPrecopyDirty:
+      options.mode = kSliceIncremental;
+      options.dirty_only = true;
+      options.running = true;  // the last round is frozen; the others are not
+      break;
+    case SendMode::kLazy: options.mode = kSliceMap; break;
+    case SendMode::kPostcopy: options.mode = kSliceMapPush; break;
+  }
+  return options;
+}
+
 // Sends the job's slice and waits for the receiver's ack.
 SliceStatus send(const SendJob& job) {
   uint64_t started = user::now_ns();
   SliceStatus status{};
   status.migration_id = job.request.migration_id;
+  // Pages still at the source of its last migration come here first (before the
+  // destination waits on the slice connection).
+  const char* why = "";
+  if (Result<void> fetched = fetch_all_pages(job.request.pid, &why); !fetched.ok()) {
+    return failed(status, fetched.error(), why);
+  }
   Result<protocols::net::Client*> net = migration::slice_net();
   if (!net.ok()) return failed(status, net.error(), "net is not running");
   Result<SliceChannel> channel =
@@ -118,13 +194,24 @@ SliceStatus send(const SendJob& job) {
   ChannelSink sink(*channel, job.request.migration_id, job.request.pid);
   SendScratch scratch{g_send_runs, kSendRuns, g_send_bitmap, kQueryPages};
   SliceError refusal{Error::kOk, ""};
+  SendOptions options = send_options(job.request.mode);
+  HolderKeeper keeper(job.task);
+  options.keeper = &keeper;
   Result<SendTotals> sent =
-      send_memory_slice(*g_migration.kernel, job.space, job.task, scratch, sink, &refusal);
+      send_memory_slice(*g_migration.kernel, job.space, job.task, scratch, sink, &refusal, options);
+  // The destination may ask for pages once it has the whole slice: serve from before that.
+  if (sent.ok() && is_map(options.mode) && !keeper.open(job)) {
+    keeper.undo();
+    channel->close();
+    return failed(status, Error::kBusy, "mm serves as many lazy migrations as it can");
+  }
   if (!sent.ok()) {
+    keeper.undo();
     channel->close();
     return failed(status, refusal.error, refusal.reason);
   }
   if (Result<void> flushed = sink.flush(); !flushed.ok()) {
+    keeper.undo();
     channel->close();
     return failed(status, flushed.error(), "the slice connection failed");
   }
@@ -132,6 +219,7 @@ SliceStatus send(const SendJob& job) {
   status.pages_sent = sent->pages;
   Result<migration::SliceAck> ack = channel->read_ack();
   channel->close();
+  if (!ack.ok() || ack->error != 0) keeper.undo();
   if (!ack.ok()) return failed(status, ack.error(), "no acknowledgement from the destination");
   if (ack->error != 0) return failed(status, static_cast<Error>(ack->error), ack->reason);
   status.state = SliceState::kDone;
@@ -177,20 +265,27 @@ void drain(SliceChannel& channel, uint64_t left) {
 }
 
 // Receives one slice into its prepared space; the ack's error and reason on failure.
+// `source_ip`: the sender's node, where a lazy slice's pages stay.
 Result<uint64_t> receive(const migration::SliceHeader& header, ChannelSource& source,
-                         SliceError* refusal) {
+                         uint32_t source_ip, SliceError* refusal) {
   static ReceiveTarget target;  // large: off the thread's stack
   {
     SpaceGuard guard(*g_migration.lock);
     target = TRY(g_migration.service->prepare_receive(header.pid, refusal));
   }
+  RemoteMapOut map{g_received_map, kMapRuns, 0, kSliceWhole};
   Result<uint64_t> pages =
       receive_memory_slice(*g_migration.kernel, *g_migration.service, target.space, target.task,
-                           header.body_bytes, source, refusal);
+                           header.body_bytes, source, refusal, &map);
   Result<void> committed = pages.ok() ? success() : Result<void>(Err(pages.error()));
   if (pages.ok()) {
     SpaceGuard guard(*g_migration.lock);
-    committed = g_migration.service->commit_receive(target.space, refusal);
+    committed = g_migration.service->commit_receive(target, refusal);
+    if (committed.ok() && is_map(map.mode)) {
+      committed = g_migration.service->open_lazy(header.pid, header.migration_id, source_ip,
+                                                 map.mode == kSliceMapPush, map.runs, map.count);
+      if (!committed.ok()) *refusal = {committed.error(), "cannot take on another lazy process"};
+    }
   }
   g_migration.kernel->close(target.task);
   if (!committed.ok()) return Err(committed.error());
@@ -205,7 +300,7 @@ void receive_slice(SliceChannel& channel, void*) {
   }
   ChannelSource source(channel);
   SliceError refusal{Error::kOk, ""};
-  Result<uint64_t> pages = receive(*header, source, &refusal);
+  Result<uint64_t> pages = receive(*header, source, channel.peer_ip(), &refusal);
   if (!pages.ok()) {
     user::print("mm: memory slice of pid %#lx refused: %s\n", header->pid, refusal.reason);
     if (source.consumed() <= header->body_bytes) {

@@ -30,9 +30,16 @@ size_t scan_ranges(const AddressSpace& space, ScanRange (&ranges)[kMaxRegions + 
 // groups them into runs of at most kMaxRunPages.
 class RunScanner {
  public:
+  /// `dirty`: walks the pages dirtied since the last take (and clears their dirty bits)
+  /// instead of the present ones.
   RunScanner(MemoryKernel& kernel, abi::Handle task, const ScanRange* ranges, size_t count,
-             const SendScratch& scratch)
-      : kernel_(kernel), task_(task), ranges_(ranges), count_(count), scratch_(scratch) {
+             const SendScratch& scratch, bool dirty = false)
+      : kernel_(kernel),
+        task_(task),
+        ranges_(ranges),
+        count_(count),
+        scratch_(scratch),
+        dirty_(dirty) {
     if (count_ != 0) address_ = ranges_[0].start;
   }
 
@@ -78,7 +85,11 @@ class RunScanner {
       uint64_t left = (ranges_[range_].end - address) / kPage;
       chunk_start_ = address;
       chunk_pages_ = left < scratch_.bitmap_pages ? left : scratch_.bitmap_pages;
-      TRY(kernel_.query(task_, chunk_start_, chunk_pages_, scratch_.bitmap));
+      if (dirty_) {
+        TRY(kernel_.take_dirty(task_, chunk_start_, chunk_pages_, scratch_.bitmap));
+      } else {
+        TRY(kernel_.query(task_, chunk_start_, chunk_pages_, scratch_.bitmap));
+      }
     }
     uint64_t index = (address - chunk_start_) / kPage;
     return (scratch_.bitmap[index / 64] >> (index % 64) & 1) != 0;
@@ -89,6 +100,7 @@ class RunScanner {
   const ScanRange* ranges_;
   size_t count_;
   const SendScratch& scratch_;
+  bool dirty_;
   size_t range_ = 0;
   uint64_t address_ = 0;
   uint64_t chunk_start_ = 0;
@@ -164,6 +176,16 @@ Result<void> receive_regions(const MemoryService& modules, AddressSpace& space, 
   return success();
 }
 
+// Unmaps the pages of `run` an earlier round installed; how many there were.
+Result<uint64_t> clear_for_replace(MemoryKernel& kernel, abi::Handle task, const PageRun& run,
+                                   SliceError* refusal) {
+  uint64_t bitmap[kMaxRunPages / 64] = {};
+  Result<uint64_t> present = kernel.query(task, run.start, run.pages, bitmap);
+  if (!present.ok()) return Err(refuse(refusal, present.error(), "cannot query the pages"));
+  if (*present != 0) kernel.unmap(task, run.start, run.pages);
+  return *present;
+}
+
 // Reads one run's pages straight into fresh frames and maps them into the task.
 Result<void> receive_run(MemoryKernel& kernel, abi::Handle task, const PageRun& run,
                          SliceSource& source, SliceError* refusal) {
@@ -183,20 +205,54 @@ Result<void> receive_run(MemoryKernel& kernel, abi::Handle task, const PageRun& 
   return success();
 }
 
-Result<void> receive_runs(MemoryKernel& kernel, const SlicePrologue& prologue,
-                          const AddressSpace& space, abi::Handle task, SliceSource& source,
-                          SliceError* refusal) {
+// Receives the runs; for an incremental slice, how many of its region pages replaced pages
+// already there (they are not counted again).
+Result<uint64_t> receive_runs(MemoryKernel& kernel, const SlicePrologue& prologue,
+                              const AddressSpace& space, abi::Handle task, SliceSource& source,
+                              RemoteMapOut* map, SliceError* refusal) {
   RunTally tally;
+  uint64_t replaced = 0;
   while (tally.runs < prologue.run_count) {
     PageRun run;
     if (Result<void> read = source.read_exact(&run, sizeof(run)); !read.ok()) {
       return Err(refuse(refusal, read.error(), "the slice ended before a page run"));
     }
     TRY(check_run(run, prologue, space, tally, refusal));
+    const bool start_page = run.start == abi::kProcessStartAddress;
+    if (is_map(prologue.mode) && !start_page) {
+      if (map == nullptr || map->count == map->capacity) {
+        return Err(refuse(refusal, Error::kOutOfRange, "the page map is too scattered to hold"));
+      }
+      map->runs[map->count++] = run;
+      continue;
+    }
+    if (prologue.mode == kSliceIncremental) {
+      uint64_t there = TRY(clear_for_replace(kernel, task, run, refusal));
+      if (!start_page) replaced += there;
+    }
     TRY(receive_run(kernel, task, run, source, refusal));
   }
   if (tally.pages != prologue.page_count || tally.start_pages != prologue.start_pages) {
     return Err(refuse(refusal, Error::kBadFormat, "fewer pages than the prologue announced"));
+  }
+  return replaced;
+}
+
+// An incremental slice's regions must be the ones the first round brought.
+Result<void> check_same_regions(const AddressSpace& space, uint32_t count, SliceSource& source,
+                                SliceError* refusal) {
+  WireRegion regions[kMaxRegions];
+  if (Result<void> read = source.read_exact(regions, count * sizeof(WireRegion)); !read.ok()) {
+    return Err(refuse(refusal, read.error(), "the slice ended inside its regions"));
+  }
+  if (count != space.region_count()) {
+    return Err(refuse(refusal, Error::kBusy, "the regions changed between rounds"));
+  }
+  for (uint32_t i = 0; i < count; ++i) {
+    WireRegion had = encode_region(space.region(i));
+    if (__builtin_memcmp(&had, &regions[i], sizeof(had)) != 0) {
+      return Err(refuse(refusal, Error::kBusy, "the regions changed between rounds"));
+    }
   }
   return success();
 }
@@ -214,33 +270,126 @@ void undo_receive(MemoryKernel& kernel, const AddressSpace& space, abi::Handle t
 
 Result<uint64_t> receive_memory_slice(MemoryKernel& kernel, const MemoryService& modules,
                                       AddressSpace& space, abi::Handle task, uint64_t body_bytes,
-                                      SliceSource& source, SliceError* refusal) {
+                                      SliceSource& source, SliceError* refusal, RemoteMapOut* map) {
   SlicePrologue prologue;
   if (Result<void> read = source.read_exact(&prologue, sizeof(prologue)); !read.ok()) {
     return Err(refuse(refusal, read.error(), "the slice ended inside its prologue"));
   }
-  uint64_t room = space.has_room(0) ? space.page_quota() - space.resident_pages() : 0;
-  TRY(check_prologue(prologue, body_bytes, room, refusal));
-  TRY(receive_regions(modules, space, prologue.region_count, source, refusal));
-  if (Result<void> received = receive_runs(kernel, prologue, space, task, source, refusal);
-      !received.ok()) {
-    undo_receive(kernel, space, task);
-    return Err(received.error());
+  const bool incremental = prologue.mode == kSliceIncremental;
+  const bool filled = space.region_count() != 0 || space.resident_pages() != 0;
+  if (incremental != filled) {
+    return Err(refuse(refusal, Error::kAlreadyExists,
+                      incremental ? "a later round for a space without a first"
+                                  : "the prepared space is not empty"));
   }
-  space.note_received(prologue.page_count);
+  uint64_t room = space.has_room(0) ? space.page_quota() - space.resident_pages() : 0;
+  TRY(check_prologue(prologue, body_bytes, incremental ? space.page_quota() : room, refusal));
+  if (incremental) {
+    TRY(check_same_regions(space, prologue.region_count, source, refusal));
+  } else {
+    TRY(receive_regions(modules, space, prologue.region_count, source, refusal));
+  }
+  Result<uint64_t> replaced = receive_runs(kernel, prologue, space, task, source, map, refusal);
+  if (!replaced.ok()) {
+    if (!incremental) undo_receive(kernel, space, task);
+    return Err(replaced.error());
+  }
+  if (map != nullptr) map->mode = prologue.mode;
+  if (is_map(prologue.mode)) return prologue.start_pages;
+  uint64_t added = prologue.page_count - *replaced;
+  if (!space.has_room(added)) {
+    return Err(refuse(refusal, Error::kOutOfMemory, "the process needs more pages than its quota"));
+  }
+  space.note_received(added);
   return prologue.page_count + prologue.start_pages;
 }
 
+namespace {
+
+// Takes (and so clears) the dirty bits of every range: later rounds count from here.
+Result<void> clear_dirty(MemoryKernel& kernel, abi::Handle task, const ScanRange* ranges,
+                         size_t count, const SendScratch& scratch) {
+  for (size_t i = 0; i < count; ++i) {
+    for (uint64_t at = ranges[i].start; at < ranges[i].end;) {
+      uint64_t left = (ranges[i].end - at) / kPage;
+      uint64_t pages = left < scratch.bitmap_pages ? left : scratch.bitmap_pages;
+      TRY(kernel.take_dirty(task, at, pages, scratch.bitmap));
+      at += pages * kPage;
+    }
+  }
+  return success();
+}
+
+// The runs of the census beyond those stored, found by scanning again (a frozen space only).
+Result<void> send_overflow(MemoryKernel& kernel, abi::Handle task, RunScanner& scanner,
+                           const Census& census, SliceSink& sink, uint64_t pages,
+                           uint64_t& runs_sent, uint64_t& pages_sent, SliceError* refusal) {
+  scanner.seek(census.resume);
+  PageRun run;
+  for (;;) {
+    Result<bool> found = scanner.next(run);
+    if (!found.ok()) return Err(refuse(refusal, found.error(), "cannot query the pages"));
+    if (!*found) return success();
+    // A frozen process does not change; a space that does would overrun the body.
+    if (runs_sent == census.prologue.run_count || run.pages > pages - pages_sent) {
+      return success();
+    }
+    TRY(send_run(kernel, task, run, sink, refusal));
+    ++runs_sent;
+    pages_sent += run.pages;
+  }
+}
+
+// A map slice lists the region runs: only the ProcessStart page carries its bytes.
+Result<void> send_map(MemoryKernel& kernel, abi::Handle task, const Census& census,
+                      const SendScratch& scratch, SliceSink& sink, SliceError* refusal) {
+  for (size_t i = 0; i < census.stored; ++i) {
+    const PageRun& run = scratch.runs[i];
+    if (run.start == abi::kProcessStartAddress) {
+      TRY(send_run(kernel, task, run, sink, refusal));
+    } else if (Result<void> written = sink.write(&run, sizeof(run)); !written.ok()) {
+      return Err(refuse(refusal, written.error(), "the slice connection failed"));
+    }
+  }
+  return success();
+}
+
+}  // namespace
+
 Result<SendTotals> send_memory_slice(MemoryKernel& kernel, const AddressSpace& space,
                                      abi::Handle task, const SendScratch& scratch, SliceSink& sink,
-                                     SliceError* refusal) {
+                                     SliceError* refusal, const SendOptions& options) {
   ScanRange ranges[kMaxRegions + 1];
-  RunScanner scanner(kernel, task, ranges, scan_ranges(space, ranges), scratch);
+  const size_t range_count = scan_ranges(space, ranges);
+  if (options.clear_dirty_first) {
+    if (Result<void> cleared = clear_dirty(kernel, task, ranges, range_count, scratch);
+        !cleared.ok()) {
+      return Err(refuse(refusal, cleared.error(), "cannot take the dirty bits"));
+    }
+  }
+  RunScanner scanner(kernel, task, ranges, range_count, scratch, options.dirty_only);
   Result<Census> census = take_census(scanner, space, scratch);
   if (!census.ok()) return Err(refuse(refusal, census.error(), "cannot query the pages"));
-  const SlicePrologue& prologue = census->prologue;
+  const bool map = is_map(options.mode);
+  if (census->overflowed && (options.running || options.dirty_only || map)) {
+    // The scan cannot be repeated: a running space changes, dirty bits are taken once.
+    return Err(refuse(refusal, Error::kOutOfRange, "too many scattered pages for this strategy"));
+  }
+  SlicePrologue& prologue = census->prologue;
+  prologue.mode = options.mode;
+  if (map) {
+    if (options.keeper == nullptr)
+      return Err(refuse(refusal, Error::kInvalidArgument, "no keeper"));
+    for (size_t i = 0; i < census->stored; ++i) {
+      if (scratch.runs[i].start == abi::kProcessStartAddress) continue;
+      if (Result<void> kept = options.keeper->keep(scratch.runs[i]); !kept.ok()) {
+        return Err(refuse(refusal, kept.error(), "cannot keep the pages at the source"));
+      }
+    }
+  }
   uint64_t pages = prologue.page_count + prologue.start_pages;
-  Result<uint64_t> body = slice_body_bytes(prologue.region_count, prologue.run_count, pages);
+  uint64_t carried = pages_with_bytes(prologue.mode, prologue.page_count, prologue.start_pages);
+  Result<uint64_t> body = slice_body_bytes(prologue.region_count, prologue.run_count, carried);
   if (!body.ok()) return Err(refuse(refusal, body.error(), "the space is too large to send"));
   if (Result<void> begun = sink.begin(*body); !begun.ok()) {
     return Err(refuse(refusal, begun.error(), "the slice connection failed"));
@@ -250,6 +399,10 @@ Result<SendTotals> send_memory_slice(MemoryKernel& kernel, const AddressSpace& s
   Result<void> written = sink.write(&prologue, sizeof(prologue));
   if (written.ok()) written = sink.write(regions, space.region_count() * sizeof(WireRegion));
   if (!written.ok()) return Err(refuse(refusal, written.error(), "the slice connection failed"));
+  if (map) {
+    TRY(send_map(kernel, task, *census, scratch, sink, refusal));
+    return SendTotals{*body, carried};
+  }
 
   uint64_t runs_sent = 0;
   uint64_t pages_sent = 0;
@@ -258,18 +411,7 @@ Result<SendTotals> send_memory_slice(MemoryKernel& kernel, const AddressSpace& s
     pages_sent += scratch.runs[i].pages;
   }
   if (census->overflowed) {
-    scanner.seek(census->resume);
-    PageRun run;
-    for (;;) {
-      Result<bool> found = scanner.next(run);
-      if (!found.ok()) return Err(refuse(refusal, found.error(), "cannot query the pages"));
-      if (!*found) break;
-      // A frozen process does not change; a space that does would overrun the body.
-      if (runs_sent == prologue.run_count || run.pages > pages - pages_sent) break;
-      TRY(send_run(kernel, task, run, sink, refusal));
-      ++runs_sent;
-      pages_sent += run.pages;
-    }
+    TRY(send_overflow(kernel, task, scanner, *census, sink, pages, runs_sent, pages_sent, refusal));
   }
   if (runs_sent != prologue.run_count || pages_sent != pages) {
     return Err(refuse(refusal, Error::kBusy, "the space changed while it was sent"));

@@ -40,6 +40,35 @@ struct SendScratch {
   size_t bitmap_pages;  // a multiple of 64
 };
 
+/// Where a receiver puts the runs of a page map (kSliceMap).
+struct RemoteMapOut {
+  PageRun* runs;
+  size_t capacity;
+  size_t count;
+  uint32_t mode;  // the slice's SliceMode, set once received
+};
+
+/// Called for every region run a kSliceMap send lists (the pages it leaves at the source),
+/// before the slice is written: the sender keeps them (mm's residual pages).
+class MapKeeper {
+ public:
+  virtual Result<void> keep(const PageRun& run) = 0;
+
+ protected:
+  ~MapKeeper() = default;
+};
+
+/// What a send takes from the space: every present page (eager, precopy's first round) or
+/// only the pages dirtied since the dirty bits were last taken (precopy's later rounds), and
+/// whether the process runs meanwhile (its pages may then change between scan and send).
+struct SendOptions {
+  uint32_t mode = kSliceWhole;  // SliceMode of the slice
+  bool dirty_only = false;
+  bool clear_dirty_first = false;  // precopy's first round: later rounds count from here
+  bool running = false;
+  MapKeeper* keeper = nullptr;  // kSliceMap: required
+};
+
 struct SendTotals {
   uint64_t body_bytes;
   uint64_t pages;  // every page written, the ProcessStart page included
@@ -47,16 +76,23 @@ struct SendTotals {
 
 /// Sends `space` (a copy: its regions) of the frozen `task`: regions, then every present
 /// page of them and the ProcessStart page, in runs. On failure `*refusal` says why.
+/// With `options`: see SendOptions; a running process whose pages do not fit the scratch's
+/// runs is refused (kOutOfRange), as the scan could not be repeated.
 Result<SendTotals> send_memory_slice(MemoryKernel& kernel, const AddressSpace& space,
                                      abi::Handle task, const SendScratch& scratch, SliceSink& sink,
-                                     SliceError* refusal);
+                                     SliceError* refusal, const SendOptions& options = {});
 
-/// Receives a slice of `body_bytes` into `space` (a prepare_receive copy, empty) and
-/// `task`; returns the pages installed (the ProcessStart page included) and counts the
-/// region pages resident in `space`. On failure the task is left without any page of the
-/// slice, and `*refusal` says why. `modules` gives the boot module sizes.
+/// Receives a slice of `body_bytes` into `space` (a prepare_receive copy: empty, or for a
+/// kSliceIncremental slice holding the earlier rounds) and `task`; returns the pages
+/// installed (the ProcessStart page included) and counts the region pages resident in
+/// `space`. On failure the task is left without any page of a kSliceWhole slice (an
+/// incremental one's replaced pages are gone: the migration is aborted), and `*refusal` says
+/// why. `modules` gives the boot module sizes.
+/// A kSliceMap slice's runs (the pages left at the source) go to `map`; a map slice without
+/// one, or with more runs than it holds, is refused.
 Result<uint64_t> receive_memory_slice(MemoryKernel& kernel, const MemoryService& modules,
                                       AddressSpace& space, abi::Handle task, uint64_t body_bytes,
-                                      SliceSource& source, SliceError* refusal);
+                                      SliceSource& source, SliceError* refusal,
+                                      RemoteMapOut* map = nullptr);
 
 }  // namespace atoll_os::servers::mm

@@ -9,11 +9,13 @@
 
 namespace atoll_os::servers::mm {
 
-/// The slice windows in mm's own space: above the scratch page, below the module table.
+/// The slice windows in mm's own space: above the scratch page, below the module table, one
+/// MiB apart (SliceWindow order: the sender's, the receiver's, then the lazy ones).
 inline constexpr uint64_t kSendWindow = kScratchPage + 0x10'0000;
-inline constexpr uint64_t kReceiveWindow = kScratchPage + 0x20'0000;
-static_assert(kReceiveWindow + kMaxRunPages * kPageSize <= abi::kBootModuleTableAddress);
-static_assert(kSendWindow + kMaxRunPages * kPageSize <= kReceiveWindow);
+inline constexpr uint64_t kWindowStride = 0x10'0000;
+inline constexpr uint64_t kReceiveWindow = kSendWindow + kWindowStride;
+static_assert(kSendWindow + kSliceWindows * kWindowStride <= abi::kBootModuleTableAddress);
+static_assert(kMaxRunPages * kPageSize <= kWindowStride);
 
 class SyscallMemoryKernel final : public MemoryKernel {
  public:
@@ -61,15 +63,35 @@ class SyscallMemoryKernel final : public MemoryKernel {
   void unmap(abi::Handle task, uint64_t vaddr, uint64_t pages) override {
     (void)user::vm_unmap(task, vaddr, pages);
   }
+  Result<uint64_t> take_dirty(abi::Handle task, uint64_t vaddr, uint64_t pages,
+                              uint64_t* bitmap) override {
+    return user::vm_take_dirty(task, vaddr, pages, bitmap);
+  }
   Result<void> wake_sender() override { return user::notification_signal(sender_wakeup_, 1); }
+  Result<abi::Handle> create_holder() override {
+    return user::task_create(abi::kNoHandle, abi::kNoHandle, 0);
+  }
+  Result<void> share(abi::Handle from, abi::Handle to, uint64_t vaddr, uint64_t pages) override {
+    return user::vm_share(from, vaddr, to, vaddr, pages, abi::kVmRead);
+  }
+  void destroy_holder(abi::Handle holder) override {
+    (void)user::task_kill(holder, 0);
+    (void)user::handle_close(holder);
+  }
+  void wake_lazy() override {
+    if (lazy_wakeup_ != abi::kNoHandle) (void)user::notification_signal(lazy_wakeup_, 1);
+  }
+  /// The notification wake_lazy() signals (mm's lazy thread waits on it).
+  void set_lazy_wakeup(abi::Handle notification) { lazy_wakeup_ = notification; }
 
  private:
   static uint64_t address(SliceWindow window) {
-    return window == SliceWindow::kSend ? kSendWindow : kReceiveWindow;
+    return kSendWindow + static_cast<uint32_t>(window) * kWindowStride;
   }
 
   abi::Handle self_;
   abi::Handle sender_wakeup_;
+  abi::Handle lazy_wakeup_ = abi::kNoHandle;
 };
 
 }  // namespace atoll_os::servers::mm

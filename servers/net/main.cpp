@@ -8,6 +8,7 @@
 // device's).
 #include <optional>
 
+#include "../lib/port_config_space.h"
 #include "../lib/serve.h"
 #include "../lib/sessions.h"
 #include "../lib/start_arguments.h"
@@ -20,7 +21,6 @@
 #include "atoll/user/runtime.h"
 #include "atoll/user/syscalls.h"
 #include "atoll/user/thread.h"
-#include "port_config_space.h"
 #include "service.h"
 
 namespace atoll_os::servers::net {

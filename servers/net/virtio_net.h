@@ -9,12 +9,15 @@
 #include <optional>
 #include <span>
 
+#include "../lib/pci.h"
+#include "../lib/virtqueue.h"
 #include "atoll/abi/syscalls.h"
 #include "atoll/result.h"
-#include "pci.h"
-#include "virtqueue.h"
 
 namespace atoll_os::servers::net {
+
+// The PCI and virtqueue layer is shared with the page store's virtio-blk driver.
+using namespace devices;
 
 /// Both queues' buffers are this size: the 10-byte legacy header, then the frame.
 inline constexpr size_t kVirtioBufferBytes = 2048;

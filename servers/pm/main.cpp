@@ -13,10 +13,12 @@
 // it for each request, except while it waits on the network or sleeps (send_slice,
 // pause_ms), when the receiver may take it to install a slice; the receiver only changes
 // incoming processes, never the live ones the main loop may be working on.
+#include "../lib/cpu_id.h"
 #include "../lib/process_builder.h"
 #include "../lib/serve.h"
 #include "../lib/slice_channel.h"
 #include "atoll/abi/process.h"
+#include "atoll/protocols/ipcm.h"
 #include "atoll/protocols/names.h"
 #include "atoll/protocols/pm.h"
 #include "atoll/user/clock.h"
@@ -57,12 +59,13 @@ struct Capabilities {
   abi::Handle mm;          // mm's endpoint with the system badge
   abi::Handle names;       // the name service with the system badge
   abi::Handle deaths;      // notification every task pm creates signals when it ends
+  abi::Handle ipcm;        // ipcm's endpoint with the system badge (kNoHandle: none)
 };
 
 class SyscallProcessKernel final : public ProcessKernel, public MigrationKernel {
  public:
   explicit SyscallProcessKernel(const Capabilities& caps)
-      : caps_(caps), mm_(caps.mm), names_(caps.names) {}
+      : caps_(caps), mm_(caps.mm), names_(caps.names), ipcm_(caps.ipcm) {}
 
   Result<Launched> launch(const Launch& launch, const char** reason) override;
   Result<abi::TaskStatus> task_status(abi::Handle task) override { return user::task_status(task); }
@@ -127,6 +130,17 @@ class SyscallProcessKernel final : public ProcessKernel, public MigrationKernel 
     return type == abi::ObjectType::kEndpoint ? user::endpoint_create()
                                               : user::notification_create();
   }
+  abi::Handle ipcm_endpoint() override { return caps_.ipcm; }
+  Result<abi::Handle> ipcm_object(uint64_t migration_id, uint64_t pid,
+                                  uint64_t source_object) override {
+    if (caps_.ipcm == abi::kNoHandle) return Err(Error::kNotFound);
+    protocols::HandleSet handles;
+    // ipcm never calls pm, so pm may wait on it.
+    TRY(ipcm_.migration_handle({migration_id, pid, source_object}, &handles));
+    if (handles.count != 1) return Err(Error::kBadFormat);
+    return handles.take(0);
+  }
+  Result<void> install_revoked(abi::Handle task, uint32_t value) override;
   Result<uint64_t> send_slice(const SliceDelivery& delivery, const char** reason) override;
 
  private:
@@ -138,8 +152,23 @@ class SyscallProcessKernel final : public ProcessKernel, public MigrationKernel 
   const Capabilities& caps_;
   protocols::mm::Client mm_;
   protocols::names::Client names_;
+  protocols::ipcm::Client ipcm_;
   char ack_reason_[sizeof(slices::SliceAck::reason)] = {};
 };
+
+// A copy of a notification made for the purpose, installed and then cut from it: the slot
+// holds a handle every use of which fails, as the process's revoked one did.
+Result<void> SyscallProcessKernel::install_revoked(abi::Handle task, uint32_t value) {
+  abi::Handle object = TRY(user::notification_create());
+  constexpr uint32_t kParentRights = abi::kRightWrite | abi::kRightDuplicate | abi::kRightTransfer;
+  Result<abi::Handle> parent = user::handle_duplicate(object, kParentRights);
+  Result<void> installed = parent.ok() ? install_handle(task, *parent, abi::kRightWrite, 0, value)
+                                       : Result<void>(Err(parent.error()));
+  if (installed.ok()) installed = user::handle_revoke(*parent);
+  if (parent.ok()) (void)user::handle_close(*parent);
+  (void)user::handle_close(object);
+  return installed;
+}
 
 auto SyscallProcessKernel::create_task(uint64_t pid, uint64_t death_bit, uint64_t page_quota,
                                        const char** reason) -> Result<abi::Handle> {
@@ -295,6 +324,7 @@ Result<Capabilities> take_capabilities(int argc, char** argv) {
   caps.names_mint = start.names;
   caps.pager_mint = pm_protocol::find_capability(argc, argv, "pager");
   caps.mm = pm_protocol::find_capability(argc, argv, "mm");
+  caps.ipcm = pm_protocol::find_capability(argc, argv, "ipcm");  // absent in test images
   if (caps.endpoint == abi::kNoHandle || caps.names_mint == abi::kNoHandle ||
       caps.pager_mint == abi::kNoHandle || caps.mm == abi::kNoHandle) {
     return Err(Error::kNotFound);
@@ -316,6 +346,7 @@ int main(int argc, char** argv) {
   static Capabilities capabilities = *caps;
   static SyscallProcessKernel kernel(capabilities);
   static ProcessService service(kernel, user::process_start().node, &kernel);
+  service.set_node_features(servers::read_cpu_features());
 
   Result<abi::Handle> reaper_handle =
       user::handle_duplicate(capabilities.endpoint, abi::kRightWrite, protocols::pm::kReaperBadge);

@@ -61,6 +61,10 @@ bool receives_on(std::span<const abi::HandleListEntry> handles, uint64_t object_
 // What one handle is to pm, or why it cannot move (nullptr: it can).
 const char* kind_of(const abi::HandleListEntry& h, std::span<const abi::HandleListEntry> all,
                     const KnownObjects& known, uint64_t pid, SliceHandleKind& kind) {
+  if ((h.flags & abi::kHandleRevoked) != 0) {
+    kind = SliceHandleKind::kRevoked;
+    return nullptr;
+  }
   switch (h.type) {
     case abi::ObjectType::kTask:
       kind = SliceHandleKind::kSelfTask;
@@ -81,6 +85,11 @@ const char* kind_of(const abi::HandleListEntry& h, std::span<const abi::HandleLi
     kind = server.kind;
     return h.badge == pid ? nullptr : "holds a server endpoint badged for another process";
   }
+  if (known.ipcm != 0 && h.object_id == known.ipcm) {
+    kind = SliceHandleKind::kIpcmSession;
+    bool session = h.badge != 0 && h.badge != protocols::kSystemBadge;
+    return session ? nullptr : "holds ipcm's endpoint outside a session";
+  }
   kind = SliceHandleKind::kOwnEndpoint;
   return receives_on(all, h.object_id) ? nullptr : "holds an endpoint of another server";
 }
@@ -93,6 +102,14 @@ template <size_t N>
 bool same_text(const char (&a)[N], const char (&b)[N]) {
   return std::string_view(a, protocols::text_length(a)) ==
          std::string_view(b, protocols::text_length(b));
+}
+
+// The badge of the ipcm session among classified handles (`listed` in the slice's order).
+uint64_t ipcm_session_of(const ProcessSlice& slice, const abi::HandleListEntry* listed) {
+  for (uint32_t i = 0; i < slice.handle_count; ++i) {
+    if (slice.handles[i].kind == SliceHandleKind::kIpcmSession) return listed[i].badge;
+  }
+  return 0;
 }
 
 uint32_t spawn_flags(const Process& process) {
@@ -112,7 +129,7 @@ Result<void> classify_handles(std::span<const abi::HandleListEntry> handles,
   uint64_t own_objects[kSliceHandlesMax];
   uint32_t own_count = 0;
   for (const abi::HandleListEntry& h : handles) {
-    SliceHandle out{h.value, SliceHandleKind::kSelfTask, h.rights, 0, 0};
+    SliceHandle out{h.value, SliceHandleKind::kSelfTask, h.rights, 0, 0, 0};
     if (const char* why = kind_of(h, handles, known, pid, out.kind)) {
       refusal = {why, h.value};
       return Err(Error::kNotSupported);
@@ -121,6 +138,7 @@ Result<void> classify_handles(std::span<const abi::HandleListEntry> handles,
       while (out.object < own_count && own_objects[out.object] != h.object_id) ++out.object;
       if (out.object == own_count) own_objects[own_count++] = h.object_id;
       out.badge = h.badge;
+      out.source_object = h.object_id;
     }
     slice.handles[slice.handle_count++] = out;
   }
@@ -155,6 +173,9 @@ Result<void> ProcessService::collect_handles(Process& process, ProcessSlice& sli
   known.names = TRY(migration_->handle_info(migration_->names_endpoint())).object_id;
   known.process_manager = TRY(migration_->handle_info(migration_->own_endpoint())).object_id;
   if (console_ != abi::kNoHandle) known.console = TRY(migration_->handle_info(console_)).object_id;
+  if (abi::Handle ipcm = migration_->ipcm_endpoint(); ipcm != abi::kNoHandle) {
+    known.ipcm = TRY(migration_->handle_info(ipcm)).object_id;
+  }
   *reason = "cannot list the process's handles";
   size_t count = 0;
   for (;;) {
@@ -202,6 +223,8 @@ Result<pm_protocol::DescribeReply> ProcessService::migrate_describe(
   reply.priority = process->priority;
   reply.flags = spawn_flags(*process);
   __builtin_memcpy(reply.name, process->name, sizeof(reply.name));
+  reply.features = process->cpu_features;
+  reply.ipcm_session = ipcm_session_of(outgoing_, listed_);
   return reply;
 }
 
@@ -356,6 +379,7 @@ Result<Empty> ProcessService::migrate_prepare(const pm_protocol::PrepareRequest&
   process.priority = request.priority;
   process.migration = Migration::kPrepared;
   process.migration_id = request.migration_id;
+  process.cpu_features = request.features;  // the record travels with the process
   return Empty{};
 }
 
@@ -403,56 +427,104 @@ Result<void> ProcessService::receive_slice(uint64_t pid, uint64_t migration_id,
   return success();
 }
 
+// Where a handle of the slice comes from on this node, for install_handles. Own objects are
+// made once each (the first handle that names one); ipcm's objects and session are taken from
+// this node's ipcm, which prepared them from the ipcm slice.
+class HandleSources {
+ public:
+  HandleSources(ProcessKernel& kernel, MigrationKernel& migration, const Process& process)
+      : kernel_(kernel), migration_(migration), process_(process) {}
+  HandleSources(const HandleSources&) = delete;
+  HandleSources& operator=(const HandleSources&) = delete;
+  // The process holds its own copies of what it was given now.
+  ~HandleSources() {
+    for (uint32_t i = 0; i < count_; ++i) kernel_.close(held_[i]);
+    if (session_ != abi::kNoHandle) kernel_.close(session_);
+  }
+
+  Result<abi::Handle> session() {
+    if (session_ == abi::kNoHandle) {
+      session_ = TRY(migration_.ipcm_object(process_.migration_id, process_.pid, 0));
+    }
+    return session_;
+  }
+
+  Result<abi::Handle> own(const SliceHandle& h) {
+    if (h.object < count_) return held_[h.object];
+    abi::Handle made = TRY(make(h));
+    held_[count_++] = made;  // decode() numbers objects in order
+    return made;
+  }
+
+ private:
+  // A port's object made by ipcm, or a fresh one when it is none of ipcm's.
+  Result<abi::Handle> make(const SliceHandle& h) {
+    Result<abi::Handle> from_ipcm =
+        migration_.ipcm_object(process_.migration_id, process_.pid, h.source_object);
+    if (from_ipcm.ok() || from_ipcm.error() != Error::kNotFound) return from_ipcm;
+    return migration_.create_object(h.kind == SliceHandleKind::kOwnEndpoint
+                                        ? abi::ObjectType::kEndpoint
+                                        : abi::ObjectType::kNotification);
+  }
+
+  ProcessKernel& kernel_;
+  MigrationKernel& migration_;
+  const Process& process_;
+  abi::Handle held_[kSliceHandlesMax];
+  uint32_t count_ = 0;
+  abi::Handle session_ = abi::kNoHandle;
+};
+
+Result<abi::Handle> ProcessService::handle_source(Process& process, const SliceHandle& h,
+                                                  HandleSources& sources, uint64_t& badge,
+                                                  const char** reason) {
+  badge = process.pid;
+  switch (h.kind) {
+    case SliceHandleKind::kSelfTask: badge = 0; return process.task;
+    case SliceHandleKind::kNames: return migration_->names_endpoint();
+    case SliceHandleKind::kProcessManager: return migration_->own_endpoint();
+    case SliceHandleKind::kConsole:
+      *reason = "it writes to a console and this node has none";
+      if (console_ == abi::kNoHandle) return Err(Error::kNotSupported);
+      return console_;
+    case SliceHandleKind::kIpcmSession:
+      *reason = "this node's ipcm has no session prepared for it";
+      badge = 0;  // badged by ipcm
+      return sources.session();
+    case SliceHandleKind::kOwnNotification:
+    case SliceHandleKind::kOwnEndpoint:
+      *reason = "cannot create one of its objects";
+      badge = h.badge;
+      return sources.own(h);
+    case SliceHandleKind::kRevoked: break;
+  }
+  return Err(Error::kInvalidArgument);
+}
+
+Result<void> ProcessService::install_handle(Process& process, const SliceHandle& h,
+                                            HandleSources& sources, const char** reason) {
+  if (h.kind == SliceHandleKind::kRevoked) {
+    *reason = "cannot install a revoked handle";
+    return migration_->install_revoked(process.task, h.value);
+  }
+  uint64_t badge = 0;
+  abi::Handle source = TRY(handle_source(process, h, sources, badge, reason));
+  Result<void> installed =
+      migration_->install_handle(process.task, source, h.rights, badge, h.value);
+  if (!installed.ok()) {
+    ReasonWriter(reason_).text("cannot install its handle ").hex(h.value);
+    *reason = reason_;
+  }
+  return installed;
+}
+
 Result<void> ProcessService::install_handles(Process& process, const ProcessSlice& slice,
                                              const char** reason) {
-  abi::Handle fresh[kSliceHandlesMax];
-  uint32_t fresh_count = 0;
-  Result<void> result = success();
-  for (uint32_t i = 0; i < slice.handle_count && result.ok(); ++i) {
-    const SliceHandle& h = slice.handles[i];
-    abi::Handle source = abi::kNoHandle;
-    uint64_t badge = process.pid;
-    switch (h.kind) {
-      case SliceHandleKind::kSelfTask:
-        source = process.task;
-        badge = 0;
-        break;
-      case SliceHandleKind::kNames: source = migration_->names_endpoint(); break;
-      case SliceHandleKind::kProcessManager: source = migration_->own_endpoint(); break;
-      case SliceHandleKind::kConsole: source = console_; break;
-      case SliceHandleKind::kOwnNotification:
-      case SliceHandleKind::kOwnEndpoint:
-        if (h.object == fresh_count) {  // decode() numbers objects in order of appearance
-          abi::ObjectType type = h.kind == SliceHandleKind::kOwnEndpoint
-                                     ? abi::ObjectType::kEndpoint
-                                     : abi::ObjectType::kNotification;
-          Result<abi::Handle> created = migration_->create_object(type);
-          if (!created.ok()) {
-            *reason = "cannot create one of its objects";
-            result = Err(created.error());
-            break;
-          }
-          fresh[fresh_count++] = *created;
-        }
-        source = fresh[h.object];
-        badge = h.badge;
-        break;
-    }
-    if (!result.ok()) break;
-    if (source == abi::kNoHandle) {
-      *reason = "it writes to a console and this node has none";
-      result = Err(Error::kNotSupported);
-      break;
-    }
-    result = migration_->install_handle(process.task, source, h.rights, badge, h.value);
-    if (!result.ok()) {
-      ReasonWriter(reason_).text("cannot install its handle ").hex(h.value);
-      *reason = reason_;
-    }
+  HandleSources sources(kernel_, *migration_, process);
+  for (uint32_t i = 0; i < slice.handle_count; ++i) {
+    TRY(install_handle(process, slice.handles[i], sources, reason));
   }
-  // The process holds its own copies of the objects made for it now.
-  for (uint32_t i = 0; i < fresh_count; ++i) kernel_.close(fresh[i]);
-  return result;
+  return success();
 }
 
 Result<Empty> ProcessService::migrate_commit(const pm_protocol::PidRequest& request, Call& call) {

@@ -26,6 +26,7 @@ struct KnownObjects {
   uint64_t names;            // this node's name service
   uint64_t process_manager;  // pm's endpoint
   uint64_t console;          // the console endpoint processes are given
+  uint64_t ipcm;             // ipcm's endpoint (sessions are badged copies of it)
 };
 
 /// Why a handle cannot move, for the refusal's reason.
@@ -72,6 +73,15 @@ class MigrationKernel {
                                       uint64_t badge, uint32_t value) = 0;
   /// A new endpoint or notification (all rights), for a process's own objects.
   virtual Result<abi::Handle> create_object(abi::ObjectType type) = 0;
+  /// ipcm's endpoint (system-badged), or kNoHandle on a node without one.
+  virtual abi::Handle ipcm_endpoint() = 0;
+  /// What this node's ipcm prepared for an incoming process (protocols::ipcm
+  /// migration_handle): its session (`source_object` 0) or the object made for one of its
+  /// ports' objects. kNotFound: nothing for that object.
+  virtual Result<abi::Handle> ipcm_object(uint64_t migration_id, uint64_t pid,
+                                          uint64_t source_object) = 0;
+  /// Puts a revoked handle at `value` in `task`: every use of it fails, as on the source.
+  virtual Result<void> install_revoked(abi::Handle task, uint32_t value) = 0;
   /// Sends a process slice to pm on the destination and waits for its acknowledgement; the
   /// bytes that went on the wire. A refusal comes back as the ack's error with `reason`
   /// (valid until the next call).

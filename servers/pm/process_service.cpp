@@ -89,6 +89,7 @@ Result<pm::SpawnReply> ProcessService::spawn(const pm::SpawnRequest& request, Ca
   process.task = launched->task;
   process.thread = launched->thread;
   process.priority = priority;
+  process.cpu_features = node_features_;
   return pm::SpawnReply{process.pid};
 }
 
@@ -180,6 +181,7 @@ Result<pm::StatsReply> ProcessService::stats(const Empty&, Call&) {
   reply.processes_ended = table_.ended();
   reply.events_dropped = events_.dropped_total();
   table_.for_each_live([&](Process& process) {
+    reply.migrating += process.migration == Migration::kFrozen;
     if (process.thread == abi::kNoHandle) return;
     if (auto stats = kernel_.thread_stats(process.thread); stats.ok()) {
       reply.cpu_time_ns += stats->cpu_time_ns;

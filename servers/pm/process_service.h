@@ -48,6 +48,8 @@ class ProcessKernel {
 /// Highest priority an unprivileged spawner may ask for: below the servers' (20).
 inline constexpr uint32_t kMaxApplicationPriority = 15;
 
+class HandleSources;
+
 class ProcessService {
  public:
   /// Without `migration`, the migration operations answer kNotSupported.
@@ -95,6 +97,9 @@ class ProcessService {
   Result<void> receive_slice(uint64_t pid, uint64_t migration_id, std::span<const uint8_t> body,
                              const char** reason);
 
+  /// The CPU features of this node, recorded for every process started here.
+  void set_node_features(const protocols::pm::CpuFeatures& features) { node_features_ = features; }
+
   ProcessTable& table() { return table_; }
   const EventQueue& events() const { return events_; }
 
@@ -115,6 +120,10 @@ class ProcessService {
   Result<void> collect_handles(Process& process, ProcessSlice& slice, const char** reason);
   Result<void> check_movable(Process& process, const char** reason);
   Result<void> install_handles(Process& process, const ProcessSlice& slice, const char** reason);
+  Result<void> install_handle(Process& process, const SliceHandle& h, HandleSources& sources,
+                              const char** reason);
+  Result<abi::Handle> handle_source(Process& process, const SliceHandle& h, HandleSources& sources,
+                                    uint64_t& badge, const char** reason);
   /// Kills and forgets a process without an exit event (it lives on elsewhere, or never
   /// started here).
   void drop(Process& process);
@@ -134,6 +143,7 @@ class ProcessService {
   EventQueue events_;
   abi::Handle console_ = abi::kNoHandle;
   abi::Handle console_events_ = abi::kNoHandle;
+  protocols::pm::CpuFeatures node_features_ = {};
 };
 
 }  // namespace atoll_os::servers::pm

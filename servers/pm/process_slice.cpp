@@ -48,9 +48,12 @@ const char* check_handles(const ProcessSlice& slice) {
     }
     if ((h.rights & ~uint32_t{abi::kRightsAll}) != 0) return "unknown handle rights";
     if (!own_kind(h.kind)) {
-      if (h.object != 0 || h.badge != 0) return "object or badge on a server handle";
+      if (h.object != 0 || h.badge != 0 || h.source_object != 0) {
+        return "object or badge on a server handle";
+      }
       continue;
     }
+    if (h.source_object == 0) return "own object without its source id";
     if (h.object > objects) return "own objects not numbered in order";
     if (h.object == objects) object_kinds[objects++] = h.kind;
     if (object_kinds[h.object] != h.kind) return "one object of two kinds";
@@ -114,6 +117,7 @@ Result<size_t> encode(const ProcessSlice& slice, std::span<uint8_t> out) {
     w.u32(h.rights);
     w.u32(h.object);
     w.u64(h.badge);
+    w.u64(h.source_object);
   }
   return w.used();
 }
@@ -145,6 +149,7 @@ Result<void> decode(std::span<const uint8_t> in, ProcessSlice& out, const char**
     h.rights = r.u32();
     h.object = r.u32();
     h.badge = r.u64();
+    h.source_object = r.u64();
     if (pad != 0) return fail(reason, Error::kBadFormat, "reserved field set");
   }
   if (!r.ok()) return fail(reason, Error::kTruncated, "slice cut short");

@@ -19,7 +19,8 @@
 //                  rax rbx rcx rdx rsi rdi rbp rsp r8..r15 rip rflags fs_base gs_base (8 each,
 //                  that order), then the 512-byte FXSAVE area
 //   ...    ...   handle_count × handle (kHandleWireSize bytes each), values increasing:
-//                  value u32, kind u8, reserved u8[3] (0), rights u32, object u32, badge u64
+//                  value u32, kind u8, reserved u8[3] (0), rights u32, object u32, badge u64,
+//                  source_object u64
 #pragma once
 
 #include <stddef.h>
@@ -33,12 +34,12 @@
 
 namespace atoll_os::servers::pm {
 
-inline constexpr uint32_t kProcessSliceFormat = 1;
+inline constexpr uint32_t kProcessSliceFormat = 2;
 inline constexpr size_t kSliceThreadsMax = 16;
 inline constexpr size_t kSliceHandlesMax = 256;
 inline constexpr size_t kSliceFixedSize = 56;
 inline constexpr size_t kThreadStateWireSize = 20 * 8 + 512;
-inline constexpr size_t kHandleWireSize = 24;
+inline constexpr size_t kHandleWireSize = 32;
 
 /// What a handle of a migrating process refers to, as far as pm can move it.
 enum class SliceHandleKind : uint8_t {
@@ -48,8 +49,10 @@ enum class SliceHandleKind : uint8_t {
   kConsole = 4,          // the console endpoint, badged with the PID
   kOwnNotification = 5,  // a notification (recreated fresh on the destination)
   kOwnEndpoint = 6,      // an endpoint the process receives on (recreated fresh)
+  kIpcmSession = 7,      // its session with ipcm (the destination's ipcm makes another)
+  kRevoked = 8,          // a revoked handle (a cut direct path): it stays revoked there
 };
-inline constexpr uint8_t kSliceHandleKindLast = uint8_t(SliceHandleKind::kOwnEndpoint);
+inline constexpr uint8_t kSliceHandleKindLast = uint8_t(SliceHandleKind::kRevoked);
 
 struct SliceHandle {
   uint32_t value;  // the handle's value (slot and generation) in the process's table
@@ -59,6 +62,9 @@ struct SliceHandle {
   /// too (numbered 0, 1, ... in order of first appearance); 0 for the other kinds.
   uint32_t object;
   uint64_t badge;  // own objects: the badge the handle carries
+  /// Own objects: the object's HandleInfo::object_id on the source, by which the
+  /// destination's ipcm finds the object it made for a port (0 for the other kinds).
+  uint64_t source_object;
 };
 
 struct ProcessSlice {

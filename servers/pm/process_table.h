@@ -45,6 +45,8 @@ struct Process {
   uint32_t priority;     // its thread's (0 for the processes init started)
   Migration migration;
   uint64_t migration_id;  // the migration that prepared an incoming process
+  /// The CPU features it may rely on: its first node's, kept across migrations.
+  protocols::pm::CpuFeatures cpu_features;
 };
 
 class ProcessTable {

@@ -268,6 +268,49 @@ bool dma_memory_for_drivers() {
   return true;
 }
 
+[[noreturn]] void spin_forever(uint64_t) {
+  for (;;) asm volatile("" ::: "memory");
+}
+
+// system_info: the ABI version, and a load average that follows the run-queue length (two
+// spinning threads raise it towards 2 while this one sleeps; it decays once they are gone).
+bool load_follows_runnable_threads() {
+  auto idle = system_info();
+  CHECK(idle.ok() && idle->abi_version == abi::kKernelAbiVersion);
+  CHECK(idle->load_window_ms == 2000);
+  CHECK(idle->runnable >= 1);  // this thread runs
+  auto* kernel = reinterpret_cast<abi::SystemInfo*>(0xffffffff80100000ull);
+  CHECK(raw::system_info(kernel) == -int64_t(Error::kInvalidArgument));
+  auto self = thread_stats(abi::kBootSelfThread);
+  CHECK(self.ok());
+  guest::Sibling spinners[2];
+  for (guest::Sibling& s : spinners) {
+    auto made = make_sibling(spin_forever, 0, 0, 0, nullptr, nullptr, 0);
+    CHECK(made.ok());
+    s = *made;
+    CHECK(thread_start(s.thread, self->priority).ok());
+  }
+  auto busy = system_info();
+  CHECK(busy.ok() && busy->runnable >= 3);  // this one and the two spinners
+  abi::Handle timer = notification_create().value_or(0);
+  (void)notification_wait(timer, 3'000'000'000);  // 1.5 time constants: ~78% of the way
+  auto loaded = system_info();
+  print("ktest: load with two spinners %u.%03u\n", loaded->load_milli / 1000,
+        loaded->load_milli % 1000);
+  CHECK(loaded.ok() && loaded->load_milli > 1200 && loaded->load_milli < 3200);
+  for (guest::Sibling& s : spinners) {
+    CHECK(task_kill(s.task, 0).ok());
+    CHECK(handle_close(s.task).ok() && handle_close(s.thread).ok());
+  }
+  (void)notification_wait(timer, 4'000'000'000);  // two time constants: ~14% left
+  auto quiet = system_info();
+  print("ktest: load after they ended %u.%03u\n", quiet->load_milli / 1000,
+        quiet->load_milli % 1000);
+  CHECK(quiet.ok() && quiet->load_milli < loaded->load_milli / 2);
+  CHECK(handle_close(timer).ok());
+  return true;
+}
+
 [[noreturn]] void exit_at_once(uint64_t code) {
   task_exit(int64_t(code));
 }
@@ -311,6 +354,7 @@ int main(int, char**) {
   run("timeouts_expire", timeouts_expire);
   run("dma_memory_for_drivers", dma_memory_for_drivers);
   run("thousand_tasks_leave_nothing", thousand_tasks_leave_nothing);
+  run("load_follows_runnable_threads", load_follows_runnable_threads);
   guest::run_migration_tests(run);
   print("ktest: summary %d failed\n", failures);
   return failures;

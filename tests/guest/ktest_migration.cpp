@@ -358,6 +358,91 @@ bool reply_phase_suspends_after_the_reply() {
   return true;
 }
 
+Handle owed_endpoint = 0;
+volatile bool owed_answered = false;
+volatile bool owed_go = false;
+
+// Takes one call, then answers it only once told to (owed_go).
+[[noreturn]] void answer_when_told(uint64_t) {
+  abi::Message m{};
+  if (!ipc_recv(owed_endpoint, m).ok()) thread_exit();
+  while (!owed_go) sleep_ms(1);
+  m = make_message(42);
+  owed_answered = ipc_reply(m).ok();
+  thread_exit();
+}
+
+// A thread that took a call and owes its reply cannot stop: the caller's reply would stay
+// behind with it, or be lost. It stops once it has answered.
+bool owed_reply_suspends_after_answering() {
+  owed_endpoint = endpoint_create().value_or(0);
+  owed_answered = false;
+  owed_go = false;
+  call_done = false;
+  auto server = start_thread(answer_when_told, 0, 0, kHighPriority);
+  auto caller = start_thread(call_once, owed_endpoint, 1, kHighPriority);
+  CHECK(server.ok() && caller.ok());
+  sleep_ms(5);
+  CHECK(run_state(*caller) == ThreadRunState::kBlockedReply && !owed_answered);
+  CHECK(fails_with(thread_suspend(*server), Error::kBusy));
+  sleep_ms(5);  // it runs (sleeps) meanwhile, owing: not stopped
+  CHECK(run_state(*server) != ThreadRunState::kSuspended);
+  owed_go = true;
+  // It stops on its way out of ipc_reply: the caller has its answer, the server has yet to
+  // look at the result.
+  CHECK(suspend_when_stopped(*server) && !owed_answered);
+  sleep_ms(5);
+  CHECK(call_done && call_message.header.label == 42);
+  CHECK(thread_resume(*server).ok());
+  sleep_ms(5);
+  CHECK(owed_answered);
+  for (Handle h : {*server, *caller, owed_endpoint}) CHECK(handle_close(h).ok());
+  return true;
+}
+
+// Revoking a copy of an endpoint wakes the senders queued through it (or any copy derived
+// from it) with kBadHandle and nothing delivered; senders through other copies wait on.
+bool revoke_cancels_queued_senders() {
+  Handle ep = endpoint_create().value_or(0);
+  Handle master = handle_duplicate(ep, abi::kRightWrite | abi::kRightDuplicate).value_or(0);
+  Handle path = handle_duplicate(master, abi::kRightWrite).value_or(0);
+  Handle other = handle_duplicate(ep, abi::kRightWrite).value_or(0);
+  CHECK(ep != 0 && master != 0 && path != 0 && other != 0);
+  send_result = 1;
+  auto cut = start_thread(send_once, path, 0, kHighPriority);
+  CHECK(cut.ok() && run_state(*cut) == ThreadRunState::kBlockedSend);
+  CHECK(handle_revoke(master).ok());
+  sleep_ms(5);
+  CHECK(send_result == -int64_t(Error::kBadHandle));
+  send_result = 1;
+  auto kept = start_thread(send_once, other, 1, kHighPriority);
+  CHECK(kept.ok() && run_state(*kept) == ThreadRunState::kBlockedSend);
+  CHECK(handle_revoke(master).ok());  // other does not derive from master
+  CHECK(run_state(*kept) == ThreadRunState::kBlockedSend);
+  abi::Message m{};
+  CHECK(ipc_recv(ep, m).ok() && m.header.label == 77);  // only the kept message came
+  sleep_ms(5);
+  CHECK(send_result == 0 && !ipc_recv(ep, m, 0).ok());
+  for (Handle h : {*cut, *kept, ep, master, path, other}) CHECK(handle_close(h).ok());
+  return true;
+}
+
+// A revoked handle is still listed, flagged, so that its slot can move with its task.
+bool revoked_handles_are_listed_flagged() {
+  Handle task = task_create(0, 0, 0).value_or(0);
+  Handle n = notification_create().value_or(0);
+  CHECK(task != 0 && n != 0);
+  Handle given = handle_transfer(task, n, abi::kRightWrite).value_or(0);
+  abi::HandleListEntry list[2];
+  CHECK(task_handles(task, 0, list, 2).value_or(0) == 1 && list[0].flags == 0);
+  CHECK(handle_revoke(n).ok());
+  CHECK(task_handles(task, 0, list, 2).value_or(0) == 1);
+  CHECK(list[0].value == given && (list[0].flags & abi::kHandleRevoked) != 0);
+  CHECK(task_kill(task, 0).ok());
+  CHECK(handle_close(task).ok() && handle_close(n).ok());
+  return true;
+}
+
 // The known issue: a thread stopped while blocked in a call and given new registers runs
 // with exactly those, not with the call's result in rax (nor rcx lost to sysretq).
 bool rewritten_blocked_thread_runs_as_written() {
@@ -510,6 +595,9 @@ void run_migration_tests(void (*run)(const char* name, bool (*test)())) {
   run("woken_thread_stops_after_its_call", woken_thread_stops_after_its_call);
   run("suspended_ipc_waits_restart", suspended_ipc_waits_restart);
   run("reply_phase_suspends_after_the_reply", reply_phase_suspends_after_the_reply);
+  run("owed_reply_suspends_after_answering", owed_reply_suspends_after_answering);
+  run("revoke_cancels_queued_senders", revoke_cancels_queued_senders);
+  run("revoked_handles_are_listed_flagged", revoked_handles_are_listed_flagged);
   run("rewritten_blocked_thread_runs_as_written", rewritten_blocked_thread_runs_as_written);
   run("thread_state_moves_between_tasks", thread_state_moves_between_tasks);
   run("killed_waiters_leave_nothing", killed_waiters_leave_nothing);

@@ -21,7 +21,7 @@ TEST_F(KernelSyscallTest, GuestSuitePassesAsInit) {
        {"forged_handles_refused", "bad_pointers_refused", "calls_between_tasks",
         "handles_move_in_messages", "page_faults_go_to_the_pager", "memory_rights_enforced",
         "revocation_cuts_derived_handles", "timeouts_expire", "dma_memory_for_drivers",
-        "thousand_tasks_leave_nothing"}) {
+        "thousand_tasks_leave_nothing", "load_follows_runnable_threads"}) {
     EXPECT_TRUE(log.contains(LogPattern::substring(std::string("ktest: PASS ") + check)))
         << check << " did not pass";
   }

@@ -55,18 +55,20 @@ class IpcTest : public ::testing::Test {
   }
 
   // The system calls, as syscall/ipc.cpp prepares them, made by `t` as the current thread.
-  int64_t send(Thread& t, uint64_t timeout_ns = abi::kForever, uint64_t badge = 0) {
+  // `via`: the revocation node of the handle the thread sends through (none: nullptr).
+  int64_t send(Thread& t, uint64_t timeout_ns = abi::kForever, uint64_t badge = 0,
+               RevocationNode* via = nullptr) {
     world().current = &t;
     t.ipc.is_call = false;
     t.ipc.is_fault = false;
     t.ipc.badge = badge;
-    return endpoint_->send(t, timeout_ns);
+    return endpoint_->send(t, timeout_ns, via);
   }
-  int64_t call(Thread& t, uint64_t timeout_ns = abi::kForever) {
+  int64_t call(Thread& t, uint64_t timeout_ns = abi::kForever, RevocationNode* via = nullptr) {
     world().current = &t;
     t.ipc.is_call = true;
     t.ipc.is_fault = false;
-    return endpoint_->send(t, timeout_ns);
+    return endpoint_->send(t, timeout_ns, via);
   }
   // As user_fault.cpp's ask_pager: a call the kernel makes on a faulting thread's behalf.
   int64_t fault_call(Thread& t, uint64_t address, uint64_t rip) {
@@ -74,7 +76,7 @@ class IpcTest : public ::testing::Test {
     t.ipc.is_call = true;
     t.ipc.is_fault = true;
     t.ipc.fault = {address, rip, abi::kFaultWrite, 0};
-    return endpoint_->send(t, abi::kForever);
+    return endpoint_->send(t, abi::kForever, nullptr);
   }
   int64_t receive(Thread& t, uint64_t timeout_ns = abi::kForever) {
     world().current = &t;

@@ -354,6 +354,38 @@ TEST_F(IpcTest, TimedOutSenderLeavesTheQueue) {
   EXPECT_EQ(r.ipc.caller, nullptr);
 }
 
+// Revoking a handle wakes the senders queued through it or a copy derived from it (their
+// message undelivered, kBadHandle), keeps the others queued in order, and gives back the
+// references queued senders held on their handles' revocation nodes.
+TEST_F(IpcTest, RevocationCancelsTheSendersQueuedThroughRevokedHandles) {
+  RevocationNode* master = RevocationNode::create(nullptr);
+  RevocationNode* path = RevocationNode::create(master);  // a copy ipcm handed out
+  RevocationNode* other = RevocationNode::create(nullptr);
+  Thread& s1 = thread();
+  Thread& s2 = thread();
+  Thread& s3 = thread();
+  Thread& r = thread();
+  EXPECT_EQ(call(s1, abi::kForever, path), kBlocked);
+  EXPECT_EQ(send(s2, abi::kForever, 2, other), kBlocked);
+  EXPECT_EQ(send(s3, abi::kForever, 3, master), kBlocked);
+  endpoint_->cancel_revoked_senders();  // nothing revoked yet
+  for (Thread* s : {&s1, &s2, &s3}) EXPECT_TRUE(queued(*s));
+  master->revoke();
+  endpoint_->cancel_revoked_senders();
+  expect_woken(s1, -int64_t(Error::kBadHandle));
+  expect_woken(s3, -int64_t(Error::kBadHandle));
+  EXPECT_EQ(s1.ipc.via, nullptr);
+  EXPECT_TRUE(queued(s2));
+  EXPECT_EQ(receive(r), 0);
+  expect_delivery(0, s2, r);
+  EXPECT_EQ(world().deliveries.size(), 1u);
+  EXPECT_EQ(receive(r), kBlocked);
+  // Only the test's references are left: releasing them frees every node (ASan would see).
+  path->release();
+  master->release();
+  other->release();
+}
+
 TEST_F(IpcTest, ThreadsWokenByAPartnerHaveTheirTimeoutCancelled) {
   Thread& r = thread();
   Thread& s = thread();

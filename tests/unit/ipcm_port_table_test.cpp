@@ -301,6 +301,37 @@ class MoveSimulation {
   bool moved_out_ = false, installed_ = false;
 };
 
+// A migration that aborts: the destination's reservation, and what reached it, go away;
+// the slots come back.
+TEST(IpcmPortTable, AnExpectationThatWillNotBeMetIsForgotten) {
+  PortTable table;
+  size_t free_before = table.free_slots();
+  ASSERT_TRUE(table.expect(kPort, 2).ok());
+  ASSERT_TRUE(table.deliver(kPort, message(1, 10)).ok());
+  EXPECT_EQ(table.unexpect(kPort).value_or(99), 1u);
+  EXPECT_EQ(table.free_slots(), free_before);
+  EXPECT_EQ(table.deliver(kPort, message(1, 11)).error(), Error::kNotFound);
+  EXPECT_EQ(table.unexpect(kPort).error(), Error::kNotFound);
+  ASSERT_TRUE(table.open(kPort, 5).ok());
+  EXPECT_EQ(table.unexpect(kPort).error(), Error::kNotFound);  // a live port is not expected
+}
+
+// The ipcm slice names the epoch a port will have on the destination: one more than now.
+TEST(IpcmPortTable, ALocalPortKnowsItsEpoch) {
+  PortTable table;
+  EXPECT_EQ(table.epoch(kPort).error(), Error::kNotFound);
+  ASSERT_TRUE(table.open(kPort, 5).ok());
+  EXPECT_EQ(table.epoch(kPort).value_or(99), 0u);
+  PortMessage out[kPortQueueMax];
+  size_t moved = 0;
+  ASSERT_TRUE(table.move_out(kPort, 2, out, moved).ok());
+  EXPECT_EQ(table.epoch(kPort).error(), Error::kNotFound);  // leaving
+  PortTable there;
+  ASSERT_TRUE(there.expect(kPort, 1).ok());
+  ASSERT_TRUE(there.move_in(kPort, 9, {}).ok());
+  EXPECT_EQ(there.epoch(kPort).value_or(99), 1u);
+}
+
 TEST(IpcmPortTable, MoveWhileSendingLosesDuplicatesAndReordersNothing) {
   std::vector<uint32_t> expected;
   for (uint32_t i = 1; i <= MoveSimulation::kPerSender; ++i) expected.push_back(i);

@@ -7,6 +7,7 @@ add_executable(atoll_ipcm_tests
   ipcm_port_id_test.cpp
   ipcm_port_table_test.cpp
   ipcm_quota_test.cpp
+  ipcm_port_slice_test.cpp
   ipcm_sequencing_test.cpp
   ipcm_stream_framer_test.cpp
   ipcm_wire_corpus_test.cpp

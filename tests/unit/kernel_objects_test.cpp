@@ -315,28 +315,30 @@ TEST_F(HandleTableTest, AddAtUnderAParentIsRevokedWithIt) {
   EXPECT_FALSE(other.lookup((2u << 16) | 3).ok());
 }
 
-TEST_F(HandleTableTest, ListGivesLiveHandlesInValueOrderAndPages) {
+TEST_F(HandleTableTest, ListGivesHandlesInValueOrderAndPages) {
   Probe* p = object();
   Probe* n = object(ObjectType::kNotification);
   Handle a = *table_.add(p, kRightRead, 0, nullptr);  // slot 1
   ASSERT_TRUE(table_.add_at((1u << 16) | 2, n, kRightWrite, 7).ok());
   ASSERT_TRUE(table_.add_at(5, p, kRightsAll).ok());
-  Handle revoked_child = *table_.add(p, kRightRead, 0, node_of(table_, a));
-  ASSERT_TRUE(table_.revoke(a).ok());  // its child is no longer live
-  (void)revoked_child;
+  Handle revoked_child = *table_.add(p, kRightRead, 0, node_of(table_, a));  // slot 3
+  ASSERT_TRUE(table_.revoke(a).ok());  // its child no longer works, but holds its slot
   abi::HandleListEntry out[8];
-  ASSERT_EQ(table_.list(0, out, 8), 3u);
+  ASSERT_EQ(table_.list(0, out, 8), 4u);
   EXPECT_EQ(out[0].value, a);
-  EXPECT_EQ(out[1].value, 5u);
-  EXPECT_EQ(out[2].value, (1u << 16) | 2) << "a later generation sorts after every slot of 0";
-  EXPECT_EQ(out[2].type, ObjectType::kNotification);
-  EXPECT_EQ(out[2].rights, kRightWrite);
-  EXPECT_EQ(out[2].badge, 7u);
-  EXPECT_EQ(out[2].object_id, n->id());
+  EXPECT_EQ(out[0].flags, 0u);
+  EXPECT_EQ(out[1].value, revoked_child);
+  EXPECT_EQ(out[1].flags, abi::kHandleRevoked) << "listed, flagged: its slot moves with a task";
+  EXPECT_EQ(out[2].value, 5u);
+  EXPECT_EQ(out[3].value, (1u << 16) | 2) << "a later generation sorts after every slot of 0";
+  EXPECT_EQ(out[3].type, ObjectType::kNotification);
+  EXPECT_EQ(out[3].rights, kRightWrite);
+  EXPECT_EQ(out[3].badge, 7u);
+  EXPECT_EQ(out[3].object_id, n->id());
   EXPECT_EQ(out[0].object_id, p->id());
-  ASSERT_EQ(table_.list(0, out, 2), 2u) << "full: the largest drops out";
+  ASSERT_EQ(table_.list(0, out, 3), 3u) << "full: the largest drops out";
   EXPECT_EQ(out[0].value, a);
-  EXPECT_EQ(out[1].value, 5u);
+  EXPECT_EQ(out[2].value, 5u);
   ASSERT_EQ(table_.list(5, out, 8), 1u);
   EXPECT_EQ(out[0].value, (1u << 16) | 2);
   EXPECT_EQ(table_.list((1u << 16) | 2, out, 8), 0u);

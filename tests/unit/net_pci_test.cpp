@@ -5,9 +5,9 @@
 #include <tuple>
 #include <vector>
 
-#include "net/pci.h"
+#include "lib/pci.h"
 
-namespace atoll_os::servers::net {
+namespace atoll_os::servers::devices {
 namespace {
 
 /// A configuration space that behaves like hardware: absent functions read all ones, BARs
@@ -263,4 +263,4 @@ TEST_F(PciTest, EnablesIoAndBusMasteringKeepingOtherBits) {
 }
 
 }  // namespace
-}  // namespace atoll_os::servers::net
+}  // namespace atoll_os::servers::devices

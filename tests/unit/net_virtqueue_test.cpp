@@ -9,9 +9,9 @@
 #include <set>
 #include <vector>
 
-#include "net/virtqueue.h"
+#include "lib/virtqueue.h"
 
-namespace atoll_os::servers::net {
+namespace atoll_os::servers::devices {
 namespace {
 
 constexpr uint64_t kPhysBase = 0x4000'0000;
@@ -520,4 +520,4 @@ TEST_F(VirtqueueTest, EventIndexMovesUsedEventWhileInterruptsAreOn) {
 }
 
 }  // namespace
-}  // namespace atoll_os::servers::net
+}  // namespace atoll_os::servers::devices

@@ -100,15 +100,22 @@ TEST(Command, EachCommand) {
   EXPECT_EQ(migrate.node, 2u);
   EXPECT_EQ(migrate.strategy, protocols::migm::Strategy::kEager);
   EXPECT_EQ(parse_ok("migrate 4 1 eager").strategy, protocols::migm::Strategy::kEager);
+  EXPECT_EQ(parse_ok("migrate 4 1 postcopy").strategy, protocols::migm::Strategy::kPostcopy);
+  Command record = parse_ok("migration 0x1000000000007");
+  EXPECT_EQ(record.kind, CommandKind::kMigration);
+  EXPECT_EQ(record.pid, 0x1000000000007u);  // the migration id
+  EXPECT_STREQ(parse_bad("migration").reason, "usage: migration ID");
+  EXPECT_STREQ(parse_bad("migration x").reason, "ID must be a decimal or 0x number");
 }
 
 TEST(Command, MalformedMigrate) {
   EXPECT_STREQ(parse_bad("migrate 4").reason, "usage: migrate PID NODE [STRATEGY]");
   EXPECT_STREQ(parse_bad("migrate x 1").reason, "PID must be a decimal or 0x number");
   EXPECT_STREQ(parse_bad("migrate 4 99999").reason, "NODE must be a node number");
-  EXPECT_STREQ(parse_bad("migrate 4 1 teleport").reason, "unknown strategy; the strategies: eager");
-  EXPECT_STREQ(parse_bad("migrate 4 1 eagerrrrrrrrrrrrrrrrrrr").reason,
-               "unknown strategy; the strategies: eager");
+  constexpr const char* kUnknownStrategy =
+      "unknown strategy; the strategies: eager, precopy, lazy, postcopy, flush, eager-dirty, auto";
+  EXPECT_STREQ(parse_bad("migrate 4 1 teleport").reason, kUnknownStrategy);
+  EXPECT_STREQ(parse_bad("migrate 4 1 eagerrrrrrrrrrrrrrrrrrr").reason, kUnknownStrategy);
   EXPECT_STREQ(parse_bad("migrate 4 1 eager extra").reason, "usage: migrate PID NODE [STRATEGY]");
 }
 

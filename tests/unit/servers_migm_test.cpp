@@ -39,10 +39,35 @@ class FakeSource final : public MigrationSteps {
     TRY(step("memory"));
     return SliceCost{102400, 25};
   }
+  Result<SliceCost> send_ports(uint64_t, uint64_t, uint32_t) override {
+    TRY(step("ports"));
+    return SliceCost{200, 0};
+  }
   Result<SliceCost> send_process(uint64_t, uint64_t, uint32_t) override {
     TRY(step("process"));
     return SliceCost{1000, 0};
   }
+  // precopy rounds: "first", then "dirty" (the live ones and the frozen last); lazy's and
+  // postcopy's map: "map", "map+push". Each round sends the next of `round_pages` (25 after).
+  Result<SliceCost> send_pages(uint64_t, uint64_t, uint32_t,
+                               protocols::mm::SendMode mode) override {
+    using protocols::mm::SendMode;
+    const char* name = mode == SendMode::kPrecopyFirst   ? "first"
+                       : mode == SendMode::kPrecopyDirty ? "dirty"
+                       : mode == SendMode::kLazy         ? "map"
+                       : mode == SendMode::kPostcopy     ? "map+push"
+                                                         : "whole";
+    TRY(step(name));
+    uint64_t pages = 25;
+    if (!round_pages.empty()) {
+      pages = round_pages.front();
+      round_pages.erase(round_pages.begin());
+    }
+    return SliceCost{pages * 4096 + 100, pages};
+  }
+  void drop_residual(uint64_t) override { calls.push_back("drop"); }
+
+  std::vector<uint64_t> round_pages;
   Result<void> commit(uint32_t, uint64_t, uint64_t) override {
     if (commit_timeouts > 0) {
       --commit_timeouts;
@@ -79,9 +104,9 @@ TEST(MigmSource, EagerRunsEveryStepInOrderAndRecordsTheCost) {
   FakeSource source;
   MigrationRecord record = run(source);
   EXPECT_EQ(record.error, 0) << record.reason;
-  EXPECT_EQ(source.calls,
-            steps({"describe", "propose", "freeze", "memory", "process", "commit", "release"}));
-  EXPECT_EQ(record.bytes_sent, 103400u);
+  EXPECT_EQ(source.calls, steps({"describe", "propose", "freeze", "memory", "ports", "process",
+                                 "commit", "release"}));
+  EXPECT_EQ(record.bytes_sent, 103600u);
   EXPECT_EQ(record.pages_sent, 25u);
   EXPECT_EQ(record.address_space_bytes, 25u * 4096);
   EXPECT_GT(record.freeze_ns, 0u);
@@ -111,6 +136,7 @@ TEST(MigmSource, AFailureAfterProposingAbortsTheDestinationAndThawsAFrozenProces
   };
   for (const Case& c : {Case{"freeze", steps({"freeze", "abort"})},
                         Case{"memory", steps({"memory", "thaw", "abort"})},
+                        Case{"ports", steps({"ports", "thaw", "abort"})},
                         Case{"process", steps({"process", "thaw", "abort"})},
                         Case{"commit", steps({"commit", "thaw", "abort"})}}) {
     FakeSource source;
@@ -122,6 +148,7 @@ TEST(MigmSource, AFailureAfterProposingAbortsTheDestinationAndThawsAFrozenProces
     EXPECT_EQ(std::string(record.reason)
                   .rfind(c.at == std::string("freeze")    ? "freeze: "
                          : c.at == std::string("memory")  ? "memory: "
+                         : c.at == std::string("ports")   ? "ports: "
                          : c.at == std::string("process") ? "process: "
                                                           : "commit: ",
                          0),
@@ -145,8 +172,8 @@ TEST(MigmSource, AnUnansweredCommitIsAskedAgain) {
   source.commit_timeouts = 2;
   MigrationRecord record = run(source);
   EXPECT_EQ(record.error, 0) << record.reason;
-  EXPECT_EQ(source.calls, steps({"describe", "propose", "freeze", "memory", "process", "commit",
-                                 "commit", "commit", "release"}));
+  EXPECT_EQ(source.calls, steps({"describe", "propose", "freeze", "memory", "ports", "process",
+                                 "commit", "commit", "commit", "release"}));
 }
 
 TEST(MigmSource, ACommitNeverAnsweredNeverThaws) {
@@ -234,6 +261,25 @@ TEST(MigmDestination, RefusesAnotherVersionIsaOrStrategy) {
   EXPECT_EQ(incoming.pending(), 0u);
 }
 
+TEST(MigmDestination, AcceptsTheStrategiesWithAPlanAndRefusesTheOthers) {
+  for (Strategy strategy : {Strategy::kPrecopy, Strategy::kLazy, Strategy::kPostcopy}) {
+    FakeDestination steps;
+    Incoming incoming(steps);
+    Proposal p = proposal();
+    p.strategy = strategy;
+    EXPECT_EQ(incoming.propose(p, 0, 0).error, 0) << protocols::migm::strategy_name(strategy);
+  }
+  for (Strategy strategy : {Strategy::kFlush, Strategy::kEagerDirty, Strategy::kAuto}) {
+    FakeDestination steps;
+    Incoming incoming(steps);
+    Proposal p = proposal();
+    p.strategy = strategy;
+    PeerAnswer a = incoming.propose(p, 0, 0);
+    EXPECT_EQ(a.error, int32_t(Error::kNotSupported)) << protocols::migm::strategy_name(strategy);
+    EXPECT_TRUE(steps.calls.empty());
+  }
+}
+
 TEST(MigmDestination, AFailedPrepareOrCommitLeavesNothingPrepared) {
   FakeDestination steps;
   steps.fail_at = "prepare";
@@ -282,6 +328,168 @@ TEST(MigmCpuFeatures, NamesWhatIsMissing) {
   char tiny[5];
   EXPECT_EQ(missing_features(kWithAvx2, kBasic, tiny, sizeof(tiny)), 2u);
   EXPECT_STREQ(tiny, "avx,");
+}
+
+// ---- The other plans (issue 7).
+
+MigrationRecord run_plan(FakeSource& source, Strategy strategy, PrecopyParams params = {}) {
+  return run_plan(source, MigrationPlan{kPid, 0, 2, kId, strategy, params}, kBasic);
+}
+
+TEST(MigmPrecopy, TheStopRuleStopsSmallNotShrinkingOrAtTheLimit) {
+  PrecopyParams p{5, 64, 80};
+  EXPECT_EQ(precopy_next(p, 1, 16384, UINT64_MAX), PrecopyDecision::kAnotherRound);
+  EXPECT_EQ(precopy_next(p, 1, 64, UINT64_MAX), PrecopyDecision::kStopSmall);
+  EXPECT_EQ(precopy_next(p, 2, 65, 16384), PrecopyDecision::kAnotherRound);
+  EXPECT_EQ(precopy_next(p, 2, 800, 1000), PrecopyDecision::kAnotherRound);  // exactly 80%
+  EXPECT_EQ(precopy_next(p, 2, 801, 1000), PrecopyDecision::kStopNotShrinking);
+  EXPECT_EQ(precopy_next(p, 3, 2000, 1000), PrecopyDecision::kStopNotShrinking);
+  EXPECT_EQ(precopy_next(p, 5, 100, 1000), PrecopyDecision::kStopRoundLimit);
+  EXPECT_EQ(precopy_next(p, 5, 10, 1000), PrecopyDecision::kStopSmall);  // small wins
+  // No overflow near the top of the range.
+  EXPECT_EQ(precopy_next(p, 2, UINT64_MAX - 1, UINT64_MAX - 1), PrecopyDecision::kStopNotShrinking);
+  EXPECT_EQ(precopy_next(PrecopyParams{1, 0, 80}, 1, 5, UINT64_MAX),
+            PrecopyDecision::kStopRoundLimit);
+  EXPECT_STREQ(decision_name(PrecopyDecision::kStopNotShrinking), "not shrinking");
+}
+
+TEST(MigmPrecopy, CopiesWhileRunningThenFreezesForTheLastDirtyPages) {
+  FakeSource source;
+  source.round_pages = {16384, 2000, 300, 40, 12};
+  MigrationRecord record = run_plan(source, Strategy::kPrecopy);
+  EXPECT_EQ(record.error, 0) << record.reason;
+  EXPECT_EQ(source.calls, steps({"describe", "propose", "first", "dirty", "dirty", "dirty",
+                                 "freeze", "dirty", "ports", "process", "commit", "release"}));
+  EXPECT_EQ(record.rounds, 4u);  // the fourth sent 40 <= 64 pages: freeze
+  EXPECT_EQ(record.pages_sent, 16384u + 2000 + 300 + 40 + 12);
+  EXPECT_EQ(record.strategy, Strategy::kPrecopy);
+  EXPECT_EQ(source.proposed.strategy, Strategy::kPrecopy);
+  EXPECT_GT(record.precopy_ns, 0u);
+  EXPECT_LT(record.freeze_ns, record.total_ns - record.precopy_ns);
+}
+
+TEST(MigmPrecopy, StopsWhenTheDirtySetStopsShrinkingAndAtTheRoundLimit) {
+  FakeSource source;
+  source.round_pages = {16384, 3000, 2900};
+  MigrationRecord record = run_plan(source, Strategy::kPrecopy);
+  EXPECT_EQ(record.error, 0) << record.reason;
+  EXPECT_EQ(record.rounds, 3u);
+  FakeSource limited;
+  limited.round_pages = {16384, 8000, 4000, 2000};
+  record = run_plan(limited, Strategy::kPrecopy, PrecopyParams{2, 64, 80});
+  EXPECT_EQ(record.rounds, 2u);
+  EXPECT_EQ(limited.calls, steps({"describe", "propose", "first", "dirty", "freeze", "dirty",
+                                  "ports", "process", "commit", "release"}));
+}
+
+TEST(MigmPrecopy, ALiveRoundThatFailsAbortsWithoutFreezing) {
+  for (const char* at : {"first", "dirty"}) {
+    FakeSource source;
+    source.fail_at = at;
+    source.round_pages = {16384, 2000};
+    MigrationRecord record = run_plan(source, Strategy::kPrecopy);
+    EXPECT_NE(record.error, 0) << at;
+    EXPECT_EQ(std::string(record.reason).rfind("precopy: ", 0), 0u) << record.reason;
+    EXPECT_EQ(source.calls.back(), "abort") << at;
+    for (const std::string& call : source.calls) {
+      EXPECT_NE(call, "freeze") << at;  // it never stopped running
+      EXPECT_NE(call, "thaw") << at;
+    }
+  }
+}
+
+TEST(MigmPrecopy, AFailureAfterTheFreezeThawsAndAborts) {
+  for (const char* at : {"freeze", "ports", "process", "commit"}) {
+    FakeSource source;
+    source.fail_at = at;
+    source.round_pages = {10};
+    MigrationRecord record = run_plan(source, Strategy::kPrecopy);
+    EXPECT_NE(record.error, 0) << at;
+    EXPECT_EQ(source.calls.back(), "abort") << at;
+    bool thawed = false;
+    for (const std::string& call : source.calls) thawed |= call == "thaw";
+    EXPECT_EQ(thawed, std::string(at) != "freeze") << at;
+    for (const std::string& call : source.calls) EXPECT_NE(call, "release") << at;
+  }
+  // The frozen last round (the second "dirty" here) failing.
+  FakeSource source;
+  source.round_pages = {16384, 10};
+  source.fail_at = "dirty";
+  MigrationRecord record = run_plan(source, Strategy::kPrecopy);
+  EXPECT_NE(record.error, 0);
+}
+
+TEST(MigmLazy, MovesOnlyThePageMapWhileFrozen) {
+  for (Strategy strategy : {Strategy::kLazy, Strategy::kPostcopy}) {
+    FakeSource source;
+    source.round_pages = {1};  // the ProcessStart page travels with the map
+    MigrationRecord record = run_plan(source, strategy);
+    EXPECT_EQ(record.error, 0) << record.reason;
+    const char* map = strategy == Strategy::kLazy ? "map" : "map+push";
+    EXPECT_EQ(source.calls, steps({"describe", "propose", "freeze", map, "ports", "process",
+                                   "commit", "release"}));
+    EXPECT_EQ(record.pages_sent, 1u);
+    EXPECT_EQ(record.rounds, 0u);
+    EXPECT_EQ(source.proposed.strategy, strategy);
+  }
+}
+
+TEST(MigmLazy, AFailureBeforeCommitThawsAbortsAndDropsTheKeptPages) {
+  for (const char* at : {"ports", "process", "commit"}) {
+    FakeSource source;
+    source.fail_at = at;
+    MigrationRecord record = run_plan(source, Strategy::kLazy);
+    EXPECT_NE(record.error, 0) << at;
+    std::vector<std::string> tail(source.calls.end() - 4, source.calls.end());
+    EXPECT_EQ(tail, steps({at, "thaw", "drop", "abort"})) << at;
+  }
+  // Before mm kept anything there is nothing to drop.
+  for (const char* at : {"freeze", "map"}) {
+    FakeSource source;
+    source.fail_at = at;
+    MigrationRecord record = run_plan(source, Strategy::kLazy);
+    EXPECT_NE(record.error, 0) << at;
+    EXPECT_EQ(source.calls.back(), "abort") << at;
+    bool dropped = false;
+    for (const std::string& call : source.calls) dropped |= call == "drop";
+    // Once the map was asked for, mm may have kept pages: the undo drops them.
+    EXPECT_EQ(dropped, std::string(at) == "map") << at;
+  }
+}
+
+TEST(MigmPlans, AStrategyWithoutAPlanIsRefusedBeforeAnything) {
+  for (Strategy strategy :
+       {Strategy::kFlush, Strategy::kEagerDirty, Strategy::kAuto, static_cast<Strategy>(42)}) {
+    FakeSource source;
+    MigrationRecord record = run_plan(source, strategy);
+    EXPECT_EQ(record.error, int32_t(Error::kNotSupported));
+    EXPECT_TRUE(source.calls.empty());
+  }
+  EXPECT_TRUE(has_plan(Strategy::kEager));
+  EXPECT_TRUE(has_plan(Strategy::kPrecopy));
+  EXPECT_TRUE(has_plan(Strategy::kLazy));
+  EXPECT_TRUE(has_plan(Strategy::kPostcopy));
+}
+
+TEST(MigmPlans, StrategyNamesRoundTrip) {
+  for (Strategy strategy :
+       {Strategy::kEager, Strategy::kPrecopy, Strategy::kLazy, Strategy::kPostcopy,
+        Strategy::kFlush, Strategy::kEagerDirty, Strategy::kAuto}) {
+    Strategy parsed{};
+    ASSERT_TRUE(protocols::migm::parse_strategy(protocols::migm::strategy_name(strategy), parsed));
+    EXPECT_EQ(parsed, strategy);
+  }
+  Strategy parsed{};
+  EXPECT_TRUE(protocols::migm::parse_strategy("eager-dirty", parsed));
+  EXPECT_EQ(uint32_t(parsed), 6u);
+  EXPECT_FALSE(protocols::migm::parse_strategy("lazyx", parsed));
+  EXPECT_FALSE(protocols::migm::parse_strategy("lazy ", parsed));
+  EXPECT_FALSE(protocols::migm::parse_strategy("", parsed));
+  EXPECT_EQ(uint32_t(Strategy::kPrecopy), 2u);
+  EXPECT_EQ(uint32_t(Strategy::kLazy), 3u);
+  EXPECT_EQ(uint32_t(Strategy::kPostcopy), 4u);
+  EXPECT_EQ(uint32_t(Strategy::kFlush), 5u);
+  EXPECT_EQ(uint32_t(Strategy::kAuto), 7u);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <cstring>
 #include <map>
+#include <set>
 #include <vector>
 
 #include "atoll/abi/process.h"
@@ -19,6 +20,7 @@ using protocols::kSystemBadge;
 using protocols::mm::RegionKind;
 using protocols::mm::RegionRequest;
 using protocols::mm::SliceState;
+constexpr protocols::mm::SendMode kWhole = protocols::mm::SendMode::kWhole;
 
 constexpr uint64_t kPage = 4096;
 constexpr uint64_t kHeap = abi::kUserHeapBase;
@@ -96,6 +98,19 @@ class SliceKernel final : public MemoryKernel {
     ++wakeups;
     return success();
   }
+  Result<uint64_t> take_dirty(abi::Handle task, uint64_t vaddr, uint64_t count,
+                              uint64_t* bitmap) override {
+    uint64_t set = 0;
+    std::memset(bitmap, 0, (count + 63) / 64 * 8);
+    for (uint64_t i = 0; i < count; ++i) {
+      if (dirty.erase({real(task), vaddr + i * kPage}) != 0) {
+        bitmap[i / 64] |= 1ull << (i % 64);
+        ++set;
+      }
+    }
+    return set;
+  }
+  void wake_lazy() override { ++lazy_wakeups; }
 
   size_t pages_of(abi::Handle task) const {
     size_t n = 0;
@@ -104,6 +119,8 @@ class SliceKernel final : public MemoryKernel {
   }
 
   std::map<Key, Page> pages;
+  std::set<Key> dirty;
+  int lazy_wakeups = 0;
   std::map<SliceWindow, std::vector<uint8_t>> windows;
   std::vector<abi::Handle> closed;
   int queries = 0;
@@ -219,7 +236,7 @@ TEST(MemorySliceCodec, PrologueChecks) {
   EXPECT_EQ(refused(prologue(kMaxRegions + 1, 3, 10), body_of(good), 10), Error::kBadFormat);
   EXPECT_EQ(refused(prologue(2, 3, 10, 2), body_of(good), 10), Error::kBadFormat);
   p = good;
-  p.reserved = 5;
+  p.mode = 5;
   EXPECT_EQ(refused(p, body_of(good), 10), Error::kBadFormat);
   EXPECT_EQ(refused(prologue(2, 3, kMaxSlicePages + 1), 0, ~0ull), Error::kBadFormat);
   EXPECT_EQ(refused(prologue(2, 12, 10, 1), body_of(prologue(2, 12, 10, 1)), 10),
@@ -330,7 +347,33 @@ class MemorySliceTest : public ::testing::Test {
     std::vector<uint8_t> bytes(kPage);
     for (size_t i = 0; i < kPage; ++i) bytes[i] = static_cast<uint8_t>(page >> 12 ^ i * 13);
     kernel_.pages[{kSourceTask, page}] = {bytes, flags};
+    kernel_.dirty.insert({kSourceTask, page});
     ++source_pages_;
+  }
+  // The running process writes a page it has.
+  void write(uint64_t page, uint8_t value) {
+    std::vector<uint8_t>& bytes = kernel_.pages.at({kSourceTask, page}).bytes;
+    std::fill(bytes.begin(), bytes.end(), value);
+    kernel_.dirty.insert({kSourceTask, page});
+  }
+
+  // Sends the source space with `options`; the body, or the refusal in why_.
+  Result<std::vector<uint8_t>> send_with(SendOptions options, size_t run_capacity = 64) {
+    why_ = {};
+    SendJob job = queue_and_take();
+    std::vector<PageRun> runs(run_capacity);
+    std::vector<uint64_t> bitmap(64);
+    SendScratch scratch{runs.data(), run_capacity, bitmap.data(), 4096};
+    BufferSink sink;
+    Result<SendTotals> totals =
+        send_memory_slice(kernel_, job.space, job.task, scratch, sink, &why_, options);
+    protocols::mm::SliceStatus status{};
+    status.state = SliceState::kDone;
+    status.migration_id = job.request.migration_id;
+    source_.finish_send(status);
+    if (!totals.ok()) return Err(totals.error());
+    EXPECT_EQ(totals->body_bytes, sink.body.size());
+    return sink.body;
   }
 
   // Sends the source space; the body.
@@ -357,7 +400,7 @@ class MemorySliceTest : public ::testing::Test {
   SendJob queue_and_take() {
     Call call;
     call.badge = kSystemBadge;
-    EXPECT_TRUE(source_.space_send({kPid, 77, 0x0100000a, 0}, call).ok());
+    EXPECT_TRUE(source_.space_send({kPid, 77, 0x0100000a, kWhole}, call).ok());
     SendJob job{};
     EXPECT_TRUE(source_.take_send(job));
     return job;
@@ -373,7 +416,7 @@ class MemorySliceTest : public ::testing::Test {
     Result<uint64_t> pages = receive_memory_slice(kernel_, destination_, target->space,
                                                   target->task, body_bytes, source, &why_);
     if (pages.ok()) {
-      Result<void> committed = destination_.commit_receive(target->space, &why_);
+      Result<void> committed = destination_.commit_receive(*target, &why_);
       if (!committed.ok()) return Err(committed.error());
     }
     return pages;
@@ -566,12 +609,13 @@ TEST_F(MemorySliceTest, NoFramesIsRefusedAndUndone) {
   EXPECT_EQ(kernel_.pages_of(kDestinationTask), 0u);
 }
 
-TEST_F(MemorySliceTest, OnlyAnEmptyPreparedSpaceReceives) {
+TEST_F(MemorySliceTest, OnlyAnEmptyPreparedSpaceReceivesAWholeSlice) {
   SliceError why{};
   EXPECT_EQ(destination_.prepare_receive(1234, &why).error(), Error::kNotFound);
+  std::vector<uint8_t> body = send();
   add(destination_, zero_region(kPid, kHeap, 0x1000, abi::kVmWrite));
-  EXPECT_EQ(destination_.prepare_receive(kPid, &why).error(), Error::kAlreadyExists);
-  EXPECT_STREQ(why.reason, "the prepared space is not empty");
+  EXPECT_EQ(receive(body, body.size()).error(), Error::kAlreadyExists);
+  EXPECT_STREQ(why_.reason, "the prepared space is not empty");
 }
 
 TEST_F(MemorySliceTest, ASpaceDestroyedDuringTheTransferIsNotCommitted) {
@@ -587,7 +631,7 @@ TEST_F(MemorySliceTest, ASpaceDestroyedDuringTheTransferIsNotCommitted) {
   call.badge = kSystemBadge;
   ASSERT_TRUE(destination_.destroy_space({kPid}, call).ok());
   create(destination_, 61, 0);  // pm retried with a new task
-  EXPECT_EQ(destination_.commit_receive(target->space, &why).error(), Error::kNotFound);
+  EXPECT_EQ(destination_.commit_receive(*target, &why).error(), Error::kNotFound);
   EXPECT_EQ(destination_.space_info({kPid}, call)->region_count, 0u);
 }
 
@@ -596,12 +640,12 @@ TEST_F(MemorySliceTest, ASpaceDestroyedDuringTheTransferIsNotCommitted) {
 TEST_F(MemorySliceTest, SpaceSendQueuesOneSendAndReportsItsStatus) {
   Call call;
   call.badge = kSystemBadge;
-  EXPECT_EQ(source_.space_send({4321, 1, 0, 0}, call).error(), Error::kNotFound);
+  EXPECT_EQ(source_.space_send({4321, 1, 0, kWhole}, call).error(), Error::kNotFound);
   EXPECT_EQ(source_.space_send_status({1}, call)->state, SliceState::kNone);
 
-  ASSERT_TRUE(source_.space_send({kPid, 5, 0x0100000a, 0}, call).ok());
+  ASSERT_TRUE(source_.space_send({kPid, 5, 0x0100000a, kWhole}, call).ok());
   EXPECT_EQ(kernel_.wakeups, 1);
-  EXPECT_EQ(source_.space_send({kPid, 6, 0x0100000a, 0}, call).error(), Error::kBusy);
+  EXPECT_EQ(source_.space_send({kPid, 6, 0x0100000a, kWhole}, call).error(), Error::kBusy);
   EXPECT_EQ(source_.space_send_status({5}, call)->state, SliceState::kRunning);
   SendJob job{};
   ASSERT_TRUE(source_.take_send(job));
@@ -609,7 +653,7 @@ TEST_F(MemorySliceTest, SpaceSendQueuesOneSendAndReportsItsStatus) {
   EXPECT_EQ(job.request.migration_id, 5u);
   EXPECT_EQ(job.task, kSourceTask + kDuplicateOffset);  // the thread's own handle
   EXPECT_EQ(job.space.region_count(), 3u);
-  EXPECT_EQ(source_.space_send({kPid, 6, 0x0100000a, 0}, call).error(), Error::kBusy);
+  EXPECT_EQ(source_.space_send({kPid, 6, 0x0100000a, kWhole}, call).error(), Error::kBusy);
 
   protocols::mm::SliceStatus done{};
   done.state = SliceState::kDone;
@@ -619,14 +663,224 @@ TEST_F(MemorySliceTest, SpaceSendQueuesOneSendAndReportsItsStatus) {
   Result<protocols::mm::SliceStatus> status = source_.space_send_status({5}, call);
   EXPECT_EQ(status->state, SliceState::kDone);
   EXPECT_EQ(status->pages_sent, 42u);
-  ASSERT_TRUE(source_.space_send({kPid, 6, 0x0100000a, 0}, call).ok());
+  ASSERT_TRUE(source_.space_send({kPid, 6, 0x0100000a, kWhole}, call).ok());
   EXPECT_EQ(source_.space_send_status({5}, call)->state, SliceState::kDone);  // still known
   EXPECT_EQ(source_.space_send_status({6}, call)->state, SliceState::kRunning);
 
   Call stranger;
   stranger.badge = 12;
-  EXPECT_EQ(source_.space_send({kPid, 7, 0, 0}, stranger).error(), Error::kAccessDenied);
+  EXPECT_EQ(source_.space_send({kPid, 7, 0, kWhole}, stranger).error(), Error::kAccessDenied);
   EXPECT_EQ(source_.space_send_status({5}, stranger).error(), Error::kAccessDenied);
+}
+
+// ---- Precopy: rounds over a running process ----------------------------------------------
+
+SendOptions first_round() {
+  SendOptions options;
+  options.clear_dirty_first = true;
+  options.running = true;
+  return options;
+}
+
+SendOptions dirty_round() {
+  SendOptions options;
+  options.mode = kSliceIncremental;
+  options.dirty_only = true;
+  options.running = true;
+  return options;
+}
+
+TEST_F(MemorySliceTest, PrecopyRoundsSendTheDirtyPagesOverTheEarlierOnes) {
+  Result<std::vector<uint8_t>> first = send_with(first_round());
+  ASSERT_TRUE(first.ok()) << why_.reason;
+  EXPECT_TRUE(kernel_.dirty.empty());  // later rounds count from the first
+  ASSERT_TRUE(receive(*first, first->size()).ok()) << why_.reason;
+  // The process writes three heap pages and the stack meanwhile.
+  write(kHeap + 0x20000, 0x11);
+  write(kHeap + 0x21000, 0x22);
+  write(kHeap + 0x400000, 0x33);
+  write(abi::kUserStackTop - kPage, 0x44);
+  Result<std::vector<uint8_t>> second = send_with(dirty_round());
+  ASSERT_TRUE(second.ok()) << why_.reason;
+  SlicePrologue p;
+  std::memcpy(&p, second->data(), sizeof(p));
+  EXPECT_EQ(p.mode, uint32_t{kSliceIncremental});
+  EXPECT_EQ(p.page_count, 4u);
+  EXPECT_EQ(p.run_count, 3u);  // two heap pages in a row, one apart, the stack
+  Result<uint64_t> pages = receive(*second, second->size());
+  ASSERT_TRUE(pages.ok()) << why_.reason;
+  EXPECT_EQ(*pages, 4u);
+  expect_same_pages();
+  Call call;
+  call.badge = kSystemBadge;
+  EXPECT_EQ(destination_.space_info({kPid}, call)->resident_pages, source_pages_ - 1);
+  // Nothing written since: an empty round.
+  Result<std::vector<uint8_t>> third = send_with(dirty_round());
+  ASSERT_TRUE(third.ok());
+  std::memcpy(&p, third->data(), sizeof(p));
+  EXPECT_EQ(p.page_count, 0u);
+  ASSERT_TRUE(receive(*third, third->size()).ok()) << why_.reason;
+  expect_same_pages();
+}
+
+TEST_F(MemorySliceTest, APageNewSinceTheFirstRoundArrivesAndIsCountedOnce) {
+  Result<std::vector<uint8_t>> first = send_with(first_round());
+  ASSERT_TRUE(receive(*first, first->size()).ok()) << why_.reason;
+  touch(kHeap + 0x800000, abi::kVmWrite);  // a fresh page, written
+  Result<std::vector<uint8_t>> second = send_with(dirty_round());
+  ASSERT_TRUE(receive(*second, second->size()).ok()) << why_.reason;
+  expect_same_pages();
+  Call call;
+  call.badge = kSystemBadge;
+  EXPECT_EQ(destination_.space_info({kPid}, call)->resident_pages, source_pages_ - 1);
+}
+
+TEST_F(MemorySliceTest, ALaterRoundNeedsTheFirstAndTheSameRegions) {
+  write(kHeap + 0x20000, 0x11);
+  Result<std::vector<uint8_t>> dirty = send_with(dirty_round());
+  ASSERT_TRUE(dirty.ok());
+  EXPECT_EQ(receive(*dirty, dirty->size()).error(), Error::kAlreadyExists);
+  EXPECT_STREQ(why_.reason, "a later round for a space without a first");
+
+  Result<std::vector<uint8_t>> first = send_with(first_round());
+  ASSERT_TRUE(receive(*first, first->size()).ok());
+  add(source_, zero_region(kPid, 0x300000, 0x1000, abi::kVmWrite));  // a region appeared
+  write(kHeap + 0x20000, 0x12);
+  Result<std::vector<uint8_t>> later = send_with(dirty_round());
+  ASSERT_TRUE(later.ok());
+  EXPECT_EQ(receive(*later, later->size()).error(), Error::kBusy);
+  EXPECT_STREQ(why_.reason, "the regions changed between rounds");
+}
+
+TEST_F(MemorySliceTest, ARunningSpaceTooScatteredForTheRunTableIsRefused) {
+  EXPECT_EQ(send_with(first_round(), 2).error(), Error::kOutOfRange);
+  EXPECT_STREQ(why_.reason, "too many scattered pages for this strategy");
+  for (uint64_t i = 0; i < 20; ++i) write(kHeap + 0x400000 + i * 3 * kPage, 1);
+  EXPECT_EQ(send_with(dirty_round(), 4).error(), Error::kOutOfRange);
+}
+
+// ---- Lazy and postcopy: the page map -----------------------------------------------------
+
+class RecordingKeeper final : public MapKeeper {
+ public:
+  Result<void> keep(const PageRun& run) override {
+    if (fail) return Err(Error::kOutOfMemory);
+    kept.push_back(run);
+    return success();
+  }
+  std::vector<PageRun> kept;
+  bool fail = false;
+};
+
+TEST_F(MemorySliceTest, AMapSliceCarriesTheRegionsAndWhichPagesStayNotTheirBytes) {
+  RecordingKeeper keeper;
+  SendOptions options;
+  options.mode = kSliceMapPush;
+  options.keeper = &keeper;
+  Result<std::vector<uint8_t>> body = send_with(options);
+  ASSERT_TRUE(body.ok()) << why_.reason;
+  // 25 runs listed, one page's bytes (the start page).
+  EXPECT_EQ(body->size(), *slice_body_bytes(3, 26, 1));
+  EXPECT_EQ(keeper.kept.size(), 25u);
+  uint64_t kept_pages = 0;
+  for (const PageRun& run : keeper.kept) kept_pages += run.pages;
+  EXPECT_EQ(kept_pages, source_pages_ - 1);
+
+  std::vector<PageRun> runs(kMapRuns);
+  RemoteMapOut map{runs.data(), runs.size(), 0, kSliceWhole};
+  SliceError refusal{};
+  Result<ReceiveTarget> target = destination_.prepare_receive(kPid, &refusal);
+  ASSERT_TRUE(target.ok());
+  BufferSource source(*body);
+  Result<uint64_t> pages = receive_memory_slice(kernel_, destination_, target->space, target->task,
+                                                body->size(), source, &why_, &map);
+  ASSERT_TRUE(pages.ok()) << why_.reason;
+  EXPECT_EQ(*pages, 1u);
+  EXPECT_EQ(map.mode, uint32_t{kSliceMapPush});
+  EXPECT_EQ(map.count, 25u);
+  EXPECT_EQ(kernel_.pages_of(kDestinationTask), 1u);  // the start page only
+  ASSERT_TRUE(destination_.commit_receive(*target, &why_).ok());
+  ASSERT_TRUE(destination_.open_lazy(kPid, 77, 0x0100000a, true, map.runs, map.count).ok());
+  EXPECT_EQ(kernel_.lazy_wakeups, 0);  // postcopy: not while the process is still frozen
+
+  // A fault on a page left at the source is the caller's to fetch; one never resident is not.
+  abi::Message message{};
+  message.header.label = abi::kLabelPageFault;
+  message.header.badge = kPid;
+  message.header.length = sizeof(abi::PageFault);
+  abi::PageFault fault{kHeap + 0x20010, 0x400000, abi::kFaultWrite, 0};
+  std::memcpy(message.payload, &fault, sizeof(fault));
+  FaultOutcome remote = destination_.handle_fault(message);
+  EXPECT_TRUE(remote.remote);
+  EXPECT_EQ(kernel_.lazy_wakeups, 1);  // it runs here: the background stream starts
+  EXPECT_TRUE(destination_.lazy().slot(0).pushing);
+  EXPECT_EQ(remote.address, kHeap + 0x20000);
+  EXPECT_EQ(message.header.label, abi::kLabelPageFault);  // not answered yet
+  FaultOutcome refused = destination_.finish_remote_fault(message, remote, false, "gone");
+  EXPECT_FALSE(refused.resolved);
+  EXPECT_EQ(message.header.label, abi::kLabelFaultRefused);
+  fault.address = kHeap + 0x900000;
+  std::memcpy(message.payload, &fault, sizeof(fault));
+  message.header.label = abi::kLabelPageFault;
+  message.header.length = sizeof(abi::PageFault);
+  FaultOutcome local = destination_.handle_fault(message);
+  EXPECT_FALSE(local.remote);
+  EXPECT_TRUE(local.resolved);
+
+  // The process ends with pages at the source: the lazy thread is told.
+  Call call;
+  call.badge = kSystemBadge;
+  ASSERT_TRUE(destination_.destroy_space({kPid}, call).ok());
+  EXPECT_EQ(kernel_.lazy_wakeups, 2);
+  EXPECT_TRUE(destination_.lazy().slot(0).ending);
+}
+
+TEST_F(MemorySliceTest, AMapSliceIsRefusedWithoutRoomForItsMapOrAKeeper) {
+  RecordingKeeper keeper;
+  SendOptions options;
+  options.mode = kSliceMap;
+  EXPECT_EQ(send_with(options).error(), Error::kInvalidArgument);  // no keeper
+  keeper.fail = true;
+  options.keeper = &keeper;
+  EXPECT_EQ(send_with(options).error(), Error::kOutOfMemory);
+  keeper.fail = false;
+  Result<std::vector<uint8_t>> body = send_with(options);
+  ASSERT_TRUE(body.ok());
+  std::vector<PageRun> runs(4);
+  RemoteMapOut small{runs.data(), runs.size(), 0, kSliceWhole};
+  SliceError refusal{};
+  Result<ReceiveTarget> target = destination_.prepare_receive(kPid, &refusal);
+  BufferSource source(*body);
+  EXPECT_EQ(receive_memory_slice(kernel_, destination_, target->space, target->task, body->size(),
+                                 source, &why_, &small)
+                .error(),
+            Error::kOutOfRange);
+  EXPECT_STREQ(why_.reason, "the page map is too scattered to hold");
+  EXPECT_EQ(kernel_.pages_of(kDestinationTask), 0u);  // undone
+  Result<ReceiveTarget> fresh = destination_.prepare_receive(kPid, &refusal);
+  BufferSource again(*body);
+  EXPECT_EQ(receive_memory_slice(kernel_, destination_, fresh->space, fresh->task, body->size(),
+                                 again, &why_, nullptr)
+                .error(),
+            Error::kOutOfRange);
+}
+
+TEST_F(MemorySliceTest, ResidualEndFreesTheKeptPagesOnce) {
+  Call call;
+  call.badge = kSystemBadge;
+  EXPECT_EQ(source_.residual_end({77}, call).error(), Error::kNotFound);
+  PageMap map;
+  ASSERT_TRUE(map.add({kHeap, 4, abi::kVmWrite}).ok());
+  ASSERT_TRUE(source_.residuals().open(77, kPid, 99, map, 0).ok());
+  EXPECT_EQ(source_.residual_status({77}, call)->state, protocols::mm::ResidualState::kServing);
+  EXPECT_EQ(source_.residual_status({77}, call)->pages_held, 4u);
+  EXPECT_TRUE(source_.residual_end({77}, call).ok());
+  EXPECT_EQ(source_.residual_status({77}, call)->state, protocols::mm::ResidualState::kDone);
+  EXPECT_EQ(source_.residual_status({77}, call)->pages_held, 0u);
+  EXPECT_TRUE(source_.residual_end({77}, call).ok());  // already done: nothing more to free
+  Call stranger;
+  stranger.badge = 12;
+  EXPECT_EQ(source_.residual_status({77}, stranger).error(), Error::kAccessDenied);
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 // classification of a process's handles, and both sides' state machines over a fake kernel.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <cstring>
 #include <map>
 #include <memory>
@@ -34,11 +36,11 @@ std::unique_ptr<ProcessSlice> sample_slice() {
   slice->threads[0].r15 = 0x1515;
   for (size_t i = 0; i < sizeof(slice->threads[0].fpu); ++i) slice->threads[0].fpu[i] = uint8_t(i);
   slice->handle_count = 5;
-  slice->handles[0] = {1, SliceHandleKind::kSelfTask, abi::kRightRead | abi::kRightWrite, 0, 0};
-  slice->handles[1] = {2, SliceHandleKind::kNames, abi::kRightWrite, 0, 0};
-  slice->handles[2] = {0x10005, SliceHandleKind::kOwnEndpoint, abi::kRightsAll, 0, 0};
-  slice->handles[3] = {0x10006, SliceHandleKind::kOwnNotification, abi::kRightsAll, 1, 0};
-  slice->handles[4] = {0x10007, SliceHandleKind::kOwnEndpoint, abi::kRightWrite, 0, 77};
+  slice->handles[0] = {1, SliceHandleKind::kSelfTask, abi::kRightRead | abi::kRightWrite, 0, 0, 0};
+  slice->handles[1] = {2, SliceHandleKind::kNames, abi::kRightWrite, 0, 0, 0};
+  slice->handles[2] = {0x10005, SliceHandleKind::kOwnEndpoint, abi::kRightsAll, 0, 0, 0x900};
+  slice->handles[3] = {0x10006, SliceHandleKind::kOwnNotification, abi::kRightsAll, 1, 0, 0x901};
+  slice->handles[4] = {0x10007, SliceHandleKind::kOwnEndpoint, abi::kRightWrite, 0, 77, 0x900};
   return slice;
 }
 
@@ -118,7 +120,7 @@ TEST(ProcessSliceCodec, MalformedRecordsAreRefusedWithAReason) {
     const char* reason;
   };
   const Case cases[] = {
-      {0, 2, "unknown slice format"},
+      {0, kProcessSliceFormat + 1, "unknown slice format"},
       {4, 0, "thread count out of range"},
       {4, kSliceThreadsMax + 1, "thread count out of range"},
       {8, kSliceHandlesMax + 1, "handle count out of range"},
@@ -161,6 +163,8 @@ TEST(ProcessSliceCodec, MalformedHandlesAreRefused) {
       {at(1, 16), 1, "object or badge on a server handle"},
       {at(2, 12), 1, "own objects not numbered in order"},
       {at(3, 12), 0, "one object of two kinds"},  // the notification on the endpoint's object
+      {at(1, 24), 1, "object or badge on a server handle"},
+      {at(2, 25), 0, "own object without its source id"},  // 0x900 -> 0
   };
   for (const Case& c : cases) {
     std::vector<uint8_t> bytes = encoded(*sample_slice());
@@ -201,7 +205,7 @@ TEST(ProcessSliceCodec, GarbageNeverDecodesPastItsBuffer) {
 // ---- Handle classification.
 
 constexpr KnownObjects kKnown{/*task=*/500, /*names=*/501, /*process_manager=*/502,
-                              /*console=*/503};
+                              /*console=*/503, /*ipcm=*/504};
 
 abi::HandleListEntry entry(uint32_t value, abi::ObjectType type, uint32_t rights, uint64_t badge,
                            uint64_t object) {
@@ -246,12 +250,50 @@ TEST(HandleClassification, OwnObjectsAreNumberedAndShared) {
   EXPECT_EQ(slice->handles[6].kind, SliceHandleKind::kOwnEndpoint);  // a badged send copy
   EXPECT_EQ(slice->handles[6].object, 0u);
   EXPECT_EQ(slice->handles[6].badge, 42u);
+  EXPECT_EQ(slice->handles[4].source_object, 900u);  // ipcm finds its port objects by these
+  EXPECT_EQ(slice->handles[5].source_object, 901u);
+  EXPECT_EQ(slice->handles[6].source_object, 900u);
   // Whatever classify makes, the codec carries.
   slice->pid = kPid;
   slice->priority = 10;
   slice->thread_count = 1;
   std::vector<uint8_t> bytes(kSliceBodyMax);
   EXPECT_TRUE(encode(*slice, bytes).ok());
+}
+
+TEST(HandleClassification, AnIpcmSessionAndRevokedPathsMove) {
+  std::vector<abi::HandleListEntry> table = spawned_table();
+  table.push_back(entry(5, abi::ObjectType::kEndpoint, abi::kRightWrite, 3, 504));
+  // A direct path ipcm revoked: another process's endpoint, which alone could not move.
+  abi::HandleListEntry path = entry(6, abi::ObjectType::kEndpoint, abi::kRightWrite, 3, 777);
+  path.flags = abi::kHandleRevoked;
+  table.push_back(path);
+  auto slice = std::make_unique<ProcessSlice>();
+  HandleRefusal refusal{};
+  ASSERT_TRUE(classify_handles(table, kKnown, kPid, *slice, refusal).ok());
+  ASSERT_EQ(slice->handle_count, 6u);
+  EXPECT_EQ(slice->handles[4].kind, SliceHandleKind::kIpcmSession);
+  EXPECT_EQ(slice->handles[4].badge, 0u);  // the destination's ipcm badges a new session
+  EXPECT_EQ(slice->handles[5].kind, SliceHandleKind::kRevoked);
+  slice->pid = kPid;
+  slice->priority = 10;
+  slice->thread_count = 1;
+  std::vector<uint8_t> bytes(kSliceBodyMax);
+  Result<size_t> n = encode(*slice, bytes);
+  ASSERT_TRUE(n.ok());
+  bytes.resize(*n);
+  auto decoded = std::make_unique<ProcessSlice>();
+  ASSERT_TRUE(decode(bytes, *decoded).ok());
+  EXPECT_EQ(decoded->handles[4].kind, SliceHandleKind::kIpcmSession);
+  EXPECT_EQ(decoded->handles[5].kind, SliceHandleKind::kRevoked);
+  // ipcm's endpoint itself (unbadged, or with the system badge) is no session.
+  for (uint64_t badge : {uint64_t{0}, protocols::kSystemBadge}) {
+    table = spawned_table();
+    table.push_back(entry(5, abi::ObjectType::kEndpoint, abi::kRightWrite, badge, 504));
+    ASSERT_FALSE(classify_handles(table, kKnown, kPid, *slice, refusal).ok());
+    EXPECT_STREQ(refusal.what, "holds ipcm's endpoint outside a session");
+    EXPECT_EQ(refusal.value, 5u);
+  }
 }
 
 TEST(HandleClassification, WhatCannotMoveIsNamed) {
@@ -349,6 +391,9 @@ class FakeKernel final : public ProcessKernel, public MigrationKernel {
     if (handle == kNamesHandle)
       return abi::HandleInfo{abi::ObjectType::kEndpoint, 0, 0, kNamesObject};
     if (handle == kPmHandle) return abi::HandleInfo{abi::ObjectType::kEndpoint, 0, 0, kPmObject};
+    if (handle == kIpcmHandle) {
+      return abi::HandleInfo{abi::ObjectType::kEndpoint, 0, 0, kIpcmObject};
+    }
     if (handle == kConsoleHandle) {
       return abi::HandleInfo{abi::ObjectType::kEndpoint, 0, 0, kConsoleObject};
     }
@@ -416,6 +461,19 @@ class FakeKernel final : public ProcessKernel, public MigrationKernel {
     created_objects.push_back(type);
     return next++;
   }
+  abi::Handle ipcm_endpoint() override { return kIpcmHandle; }
+  Result<abi::Handle> ipcm_object(uint64_t migration_id, uint64_t pid,
+                                  uint64_t source_object) override {
+    ipcm_asked.push_back(source_object);
+    if (migration_id != ipcm_migration || pid != ipcm_pid) return Err(Error::kNotFound);
+    auto made = ipcm_made.find(source_object);
+    if (made == ipcm_made.end()) return Err(Error::kNotFound);
+    return made->second;
+  }
+  Result<void> install_revoked(abi::Handle task, uint32_t value) override {
+    revoked_installs.push_back({task, value});
+    return success();
+  }
   Result<uint64_t> send_slice(const SliceDelivery& delivery, const char** reason) override {
     sent.assign(delivery.body.begin(), delivery.body.end());
     sent_pid = delivery.pid;
@@ -433,7 +491,9 @@ class FakeKernel final : public ProcessKernel, public MigrationKernel {
     uint32_t value;
   };
   static constexpr abi::Handle kNamesHandle = 7, kPmHandle = 8, kConsoleHandle = 9;
+  static constexpr abi::Handle kIpcmHandle = 10;
   static constexpr uint64_t kNamesObject = 501, kPmObject = 502, kConsoleObject = 503;
+  static constexpr uint64_t kIpcmObject = 504;
   abi::Handle next = 100;
   uint64_t next_object = 600;
   uint64_t now = 0;
@@ -455,6 +515,11 @@ class FakeKernel final : public ProcessKernel, public MigrationKernel {
   std::vector<std::pair<abi::Handle, uint32_t>> started;
   std::vector<Install> installs;
   std::vector<abi::ObjectType> created_objects;
+  // What this node's ipcm prepared: its session (key 0) and its port objects, by source id.
+  uint64_t ipcm_migration = 0, ipcm_pid = 0;
+  std::map<uint64_t, abi::Handle> ipcm_made;
+  std::vector<uint64_t> ipcm_asked;
+  std::vector<std::pair<abi::Handle, uint32_t>> revoked_installs;
   std::vector<uint8_t> sent;
   uint64_t sent_pid = 0;
 };
@@ -760,6 +825,71 @@ TEST_F(MigrationTest, TheDestinationChecksTheSliceAgainstWhatWasPrepared) {
   // The source thaws it: it runs on.
   ASSERT_TRUE(source_->migrate_thaw({pid}, call).ok());
   EXPECT_EQ(source_->table().find(pid)->migration, Migration::kNone);
+}
+
+// A process that talks through ipcm: its session and its ports' objects come from the
+// destination's ipcm (which made them from the ipcm slice), its cut direct path stays cut,
+// and an object ipcm knows nothing of is made fresh.
+TEST_F(MigrationTest, PortsObjectsAndTheSessionComeFromIpcm) {
+  uint64_t pid = spawn();
+  Process* process = source_->table().find(pid);
+  abi::HandleListEntry path = entry(0x10008, abi::ObjectType::kEndpoint, abi::kRightWrite, 3, 777);
+  path.flags = abi::kHandleRevoked;
+  source_kernel_.listed[process->task].insert(
+      source_kernel_.listed[process->task].end(),
+      {entry(5, abi::ObjectType::kEndpoint, abi::kRightWrite | abi::kRightTransfer, 9,
+             FakeKernel::kIpcmObject),
+       entry(0x10005, abi::ObjectType::kNotification, abi::kRightsAll, 0, 900),
+       entry(0x10006, abi::ObjectType::kEndpoint, abi::kRightsAll, 0, 901),
+       entry(0x10007, abi::ObjectType::kNotification, abi::kRightsAll, 0, 902), path});
+  Call call = system();
+  Result<pm_protocol::DescribeReply> described = source_->migrate_describe({pid}, call);
+  ASSERT_TRUE(described.ok()) << call.reason;
+  EXPECT_EQ(described->ipcm_session, 9u);  // migm names it to ipcm
+  ASSERT_TRUE(destination_->migrate_prepare(prepare_request(pid), call).ok());
+  ASSERT_TRUE(source_->migrate_freeze({pid}, call).ok());
+  ASSERT_TRUE(source_->migrate_send({pid, 33, 0x0100000a, 0}, call).ok()) << call.reason;
+  destination_kernel_.ipcm_migration = 33;
+  destination_kernel_.ipcm_pid = pid;
+  destination_kernel_.ipcm_made = {{0, 70}, {900, 71}, {901, 72}};
+  const char* reason = nullptr;
+  ASSERT_TRUE(destination_->receive_slice(pid, 33, source_kernel_.sent, &reason).ok()) << reason;
+  auto installed_at = [&](uint32_t value) -> const FakeKernel::Install* {
+    for (const auto& install : destination_kernel_.installs) {
+      if (install.value == value) return &install;
+    }
+    return nullptr;
+  };
+  ASSERT_NE(installed_at(5), nullptr);
+  EXPECT_EQ(installed_at(5)->source, 70u);  // the new session, badged by ipcm
+  EXPECT_EQ(installed_at(5)->badge, 0u);
+  EXPECT_EQ(installed_at(0x10005)->source, 71u);
+  EXPECT_EQ(installed_at(0x10006)->source, 72u);
+  EXPECT_EQ(destination_kernel_.created_objects,
+            std::vector<abi::ObjectType>{abi::ObjectType::kNotification});  // 902: not a port's
+  EXPECT_EQ(installed_at(0x10008), nullptr);
+  ASSERT_EQ(destination_kernel_.revoked_installs.size(), 1u);
+  EXPECT_EQ(destination_kernel_.revoked_installs[0].second, 0x10008u);
+  // pm closes its copies once the process holds its own.
+  for (abi::Handle h : {70u, 71u, 72u}) {
+    EXPECT_NE(std::find(destination_kernel_.closed.begin(), destination_kernel_.closed.end(), h),
+              destination_kernel_.closed.end());
+  }
+}
+
+TEST_F(MigrationTest, ASessionWithoutIpcmOnTheDestinationIsRefused) {
+  uint64_t pid = spawn();
+  Process* process = source_->table().find(pid);
+  source_kernel_.listed[process->task].push_back(
+      entry(5, abi::ObjectType::kEndpoint, abi::kRightWrite, 9, FakeKernel::kIpcmObject));
+  Call call = system();
+  ASSERT_TRUE(destination_->migrate_prepare(prepare_request(pid), call).ok());
+  ASSERT_TRUE(source_->migrate_freeze({pid}, call).ok());
+  ASSERT_TRUE(source_->migrate_send({pid, 33, 0x0100000a, 0}, call).ok()) << call.reason;
+  const char* reason = nullptr;
+  EXPECT_EQ(destination_->receive_slice(pid, 33, source_kernel_.sent, &reason).error(),
+            Error::kNotFound);
+  EXPECT_STREQ(reason, "this node's ipcm has no session prepared for it");
 }
 
 TEST_F(MigrationTest, AConsoleHandleNeedsAConsoleOnTheDestination) {

@@ -2,11 +2,13 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "hostlib/balance_bench.h"
 #include "hostlib/boot_bench.h"
 #include "hostlib/build_tree.h"
 #include "hostlib/ipc_bench.h"
 #include "hostlib/migrate_bench.h"
 #include "hostlib/net_bench.h"
+#include "hostlib/pagestore_bench.h"
 #include "hostlib/rpc_bench.h"
 
 namespace atoll_os::host::cli {
@@ -112,6 +114,15 @@ int bench_migrate(const CliOptions& options) {
   if (!config) return report_usage(config.failure());
   MigrateBenchPlan plan;
   plan.repeat = options.repeat;
+  if (options.strategies == "all") {  // the whole matrix unless the options narrow it
+    plan.sizes = all_strategies_sizes();
+    plan.dirty = dirty_levels();
+  }
+  if (options.dirty) {
+    auto dirty = parse_dirty(*options.dirty);
+    if (!dirty) return report_usage(dirty.failure());
+    plan.dirty = *dirty;
+  }
   if (options.sizes) {
     auto sizes = parse_sizes(*options.sizes);
     if (!sizes) return report_usage(sizes.failure());
@@ -122,11 +133,52 @@ int bench_migrate(const CliOptions& options) {
     if (!strategies) return report_usage(strategies.failure());
     plan.strategies = *strategies;
   }
+  // The largest process and its copy on the destination must fit (256M: 640M nodes).
+  if (options.node.memory == NodeConfig{}.memory) config->memory = {bench_node_memory(plan.sizes)};
   auto result = measure_migrations(*config, plan, options.timeout);
   if (!result) return report(result.failure());
   auto file = write_migrate_bench(*result, results_dir(options, "migrate"));
   if (!file) return report(file.failure());
   printf("%s\n[%s]\n", migrate_bench_summary(*result).c_str(), file->parent_path().c_str());
+  for (const MigrateBenchRecord& r : result->records) {
+    if (r.status == "failed") return 1;  // refused strategies are expected; failures are not
+  }
+  return 0;
+}
+
+// `bench pagestore`: put and get of 16 MiB of pages, node 1 -> the store on node 0.
+int bench_pagestore(const CliOptions& options) {
+  auto config = two_node_cluster(options, "bench-pagestore");
+  if (!config) return report_usage(config.failure());
+  constexpr uint64_t kBytes = 16ull << 20;
+  auto result = measure_pagestore(*config, kBytes, options.timeout);
+  if (!result) return report(result.failure());
+  auto file = write_pagestore_bench(*result, results_dir(options, "pagestore"));
+  if (!file) return report(file.failure());
+  printf(
+      "pagestore: %llu MiB of pages node 1 -> node 0: put %.2f MiB/s, get %.2f MiB/s (%s)\n[%s]\n",
+      static_cast<unsigned long long>(result->bytes >> 20), result->put_mib_per_s,
+      result->get_mib_per_s, result->accel.c_str(), file->c_str());
+  return 0;
+}
+
+// `bench balance`: 8 cpuburn jobs on node 0 of a fresh 4-node cluster, balancers off then on.
+int bench_balance(const CliOptions& options) {
+  CliOptions cluster_options = options;
+  cluster_options.nodes = 4;
+  auto config = cluster_config(cluster_options);
+  if (!config) return report_usage(config.failure());
+  config->name = options.name.value_or("bench-balance");
+  BalanceBenchPlan plan;
+  plan.millions = kBalanceMillions;
+  // One batch under TCG takes about a minute with the balancers off: allow ten.
+  auto batch_timeout = std::max<std::chrono::milliseconds>(options.timeout * 5,
+                                                           std::chrono::minutes(10));
+  auto result = measure_balance(*config, plan, batch_timeout);
+  if (!result) return report(result.failure());
+  auto file = write_balance_bench(*result, results_dir(options, "balance"));
+  if (!file) return report(file.failure());
+  printf("%s\n[%s]\n", balance_bench_summary(*result).c_str(), file->c_str());
   return 0;
 }
 
@@ -139,6 +191,8 @@ int bench(const CliOptions& options) {
   if (kind == "net") return bench_net(options);
   if (kind == "rpc") return bench_rpc(options);
   if (kind == "migrate") return bench_migrate(options);
+  if (kind == "pagestore") return bench_pagestore(options);
+  if (kind == "balance") return bench_balance(options);
   return report(fail(Error::kInvalidArgument,
                      "usage: atoll-host bench boot|ipc|net|rpc|migrate [--runs N] [--out DIR]"));
 }

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "hostlib/config_disk.h"
+#include "hostlib/migration.h"
 #include "hostlib/node_address.h"
 
 namespace atoll_os::host::cli {
@@ -13,8 +14,11 @@ namespace {
 
 // Options that take a value; checked before one is consumed, so a typo is named as such.
 constexpr std::string_view kValueOptions[] = {
-    "cmdline", "accel", "memory", "cpu", "name", "runs",     "out",        "timeout", "gdb-port",
-    "linger",  "nodes", "pcap",   "to",  "from", "strategy", "strategies", "sizes",   "repeat"};
+    "cmdline",  "accel",      "memory", "cpu",    "name", "runs", "out",
+    "timeout",  "gdb-port",   "linger", "nodes",  "pcap", "to",   "from",
+    "strategy", "strategies", "sizes",  "repeat", "dirty"};
+constexpr std::string_view kPagestoreOptions[] = {"pagestore-node", "pagestore-pages",
+                                                  "pagestore-disk"};
 
 HostResult<long> parse_number(const std::string& name, const std::string& text, long min,
                               long max) {
@@ -55,6 +59,8 @@ HostResult<void> apply(CliOptions& o, const std::string& name, const std::string
     o.nodes = static_cast<unsigned>(HOST_TRY(parse_number(name, value, 1, kMaxClusterNodes)));
   } else if (name == "pcap") {
     o.pcap = value;
+  } else if (name == "to" && value == "any") {
+    o.to = kAnyNode;
   } else if (name == "to" || name == "from") {
     auto node = static_cast<unsigned>(HOST_TRY(parse_number(name, value, 0, kMaxClusterNodes - 1)));
     (name == "to" ? o.to : o.from) = node;
@@ -64,8 +70,17 @@ HostResult<void> apply(CliOptions& o, const std::string& name, const std::string
     o.strategies = value;
   } else if (name == "sizes") {
     o.sizes = value;
+  } else if (name == "dirty") {
+    o.dirty = value;
   } else if (name == "repeat") {
     o.repeat = static_cast<unsigned>(HOST_TRY(parse_number(name, value, 1, 100)));
+  } else if (name == "pagestore-node") {
+    o.pagestore_node =
+        static_cast<unsigned>(HOST_TRY(parse_number(name, value, 0, kMaxClusterNodes - 1)));
+  } else if (name == "pagestore-pages") {
+    o.pagestore_pages = static_cast<uint64_t>(HOST_TRY(parse_number(name, value, 1, 1 << 20)));
+  } else if (name == "pagestore-disk") {
+    o.pagestore_disk = value;
   } else if (name == "gdb-port") {
     o.gdb_port = static_cast<uint16_t>(HOST_TRY(parse_number(name, value, 1, 65535)));
   } else {
@@ -89,10 +104,16 @@ HostResult<CliOptions> parse_options(const std::vector<std::string>& args) {
       o.node.qmp_socket = true;
       continue;
     }
+    if (name == "once") {
+      o.once = true;
+      continue;
+    }
     std::string value;
     const std::string key = name.substr(0, name.find('='));
     if (std::find(std::begin(kValueOptions), std::end(kValueOptions), key) ==
-        std::end(kValueOptions)) {
+            std::end(kValueOptions) &&
+        std::find(std::begin(kPagestoreOptions), std::end(kPagestoreOptions), key) ==
+            std::end(kPagestoreOptions)) {
       return fail(Error::kInvalidArgument, "unknown option --" + key);
     }
     if (auto eq = name.find('='); eq != std::string::npos) {
@@ -160,6 +181,9 @@ HostResult<ClusterConfig> cluster_config(const CliOptions& options) {
   config.memory = HOST_TRY(split_list(options.node.memory, "memory"));
   config.extra_cmdline = options.node.cmdline;
   if (options.pcap) config.pcap = HOST_TRY(parse_node_set(*options.pcap, options.nodes));
+  config.pagestore_node = options.pagestore_node;
+  config.pagestore_pages = options.pagestore_pages;
+  config.pagestore_disk = options.pagestore_disk;
   HOST_TRY(validate(config));
   return config;
 }
@@ -175,9 +199,17 @@ commands:
   bench net           two-node cluster: TCP throughput, UDP and TCP round trips, raw frames
   bench rpc           two-node cluster: call round trips through ipcm on one node and between
                       nodes, one-way messages per second between nodes
-  bench migrate [--strategies eager|all] [--sizes 100K,1M,...] [--repeat N]
-                      two-node cluster: migrations of memtouch of each size, node 0 -> 1;
-                      results.json, summary.md and migration.svg in --out (build/bench/migrate)
+  bench migrate [--strategies eager|all|S,S] [--sizes 100K,1M,...] [--dirty idle,moderate,heavy]
+                [--repeat N]
+                      two-node cluster: migrations of memtouch of each size and dirty rate
+                      (idle 1, moderate 256, heavy 4096 pages/s), node 0 -> 1; `all`: every
+                      strategy, sizes 1M,16M,64M,256M, every dirty rate; nodes get enough
+                      memory for the largest size unless --memory says; results.json,
+                      summary.md and svg plots in --out (build/bench/migrate)
+  bench pagestore     two-node cluster: put and get of 16 MiB of pages, node 1 -> the page
+                      store on node 0 (MiB/s); results.json in --out (build/bench/pagestore)
+  bench balance       four-node cluster: 8 cpuburn jobs on node 0, balancers off then on;
+                      seconds, ratio, migrations in --out (build/bench/balance)
   ctl COMMAND...      boot one node, wait for its ctl server, send each argument as one
                       command (e.g. ps 'run hello' mem), print the JSON replies and events
                       (one object per line), stop the node; exit 1 if any reply is not ok
@@ -186,8 +218,14 @@ commands:
   cluster status      which nodes run; each running node's answer to `stats`
   cluster down        stop every node and the switch
   console NODE        follow node NODE's console; typed lines go to its ctl (Ctrl-C quits)
-  migrate PID --to NODE [--strategy eager] [--from NODE]
-                      move a process of the running cluster to NODE and print its record
+  migrate PID --to NODE|any [--strategy eager] [--from NODE]
+                      move a process of the running cluster to NODE (any: the least loaded
+                      node offering every CPU feature the process may rely on, chosen by
+                      the source's trader) and print its record
+  top [--once]        the cluster as the traders see it: nodes, load, memory, processes
+                      (refreshing every second; --once prints one snapshot)
+  balancer status|on|off|set KEY=VALUE...
+                      every running node's load balancer: state, on, off or parameters
 node options:
   --cmdline "..."     kernel command line (no '"', '\', '$' or control characters)
   --accel tcg|kvm     accelerator (default tcg)
@@ -202,6 +240,9 @@ cluster options (cluster up):
   --memory A,B,...    guest memory, one for all nodes or one per node
   --pcap all|N[,N]    capture these nodes' NIC traffic to net0.pcap in their run directories
   --cmdline "..."     words added to every node's command line
+  --pagestore-node N  the node the page store serves on (default 0)
+  --pagestore-pages P the store's memory bound in 4 KiB pages (default 16384, 64 MiB)
+  --pagestore-disk F  attach raw image F to the store's node as its spill disk (virtio-blk)
 command options:
   --gdb-port PORT     debug: gdb port on localhost (default 1234)
   --timeout SECONDS   demo, bench, ctl, cluster up: limit for each wait (default 120)

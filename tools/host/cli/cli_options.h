@@ -26,13 +26,19 @@ struct CliOptions {
   std::chrono::milliseconds linger{1000};    // ctl: --linger, events printed after the last reply
   unsigned nodes = 3;                        // cluster up: --nodes
   std::optional<std::string> pcap;           // cluster up: --pcap all|N[,N...]
-  std::optional<unsigned> to;                // migrate: --to NODE
+  std::optional<unsigned> to;                // migrate: --to NODE (kAnyNode: "any")
   std::optional<unsigned> from;              // migrate: --from NODE (else found by PID)
   std::string strategy = "eager";            // migrate: --strategy
   std::optional<std::string> strategies;     // bench migrate: --strategies eager|all
   std::optional<std::string> sizes;          // bench migrate: --sizes 100K,1M,...
+  std::optional<std::string> dirty;          // bench migrate: --dirty idle,moderate,heavy
   unsigned repeat = 1;                       // bench migrate: --repeat
+  bool once = false;                         // top: --once, one snapshot
   std::vector<std::string> positional;       // e.g. "boot" of `bench boot`
+  // cluster up: --pagestore-node N, --pagestore-pages P, --pagestore-disk FILE
+  unsigned pagestore_node = 0;
+  uint64_t pagestore_pages = 0;
+  std::optional<std::filesystem::path> pagestore_disk;
 };
 
 /// Parses `--name value` and `--name=value` options; anything not starting with "--" is

@@ -13,6 +13,8 @@ int ctl(const CliOptions& options);         // `ctl COMMAND...`
 int cluster(const CliOptions& options);     // `cluster up|status|down`
 int console(const CliOptions& options);     // `console NODE`
 int migrate(const CliOptions& options);     // `migrate PID --to NODE`
+int top(const CliOptions& options);         // `top [--once]`
+int balancer(const CliOptions& options);    // `balancer status|on|off|set KEY=VALUE...`
 
 /// Prints "atoll-host: <message>" to stderr and returns the failure exit code 1.
 int report(const Failure& failure);

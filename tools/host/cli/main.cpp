@@ -26,6 +26,8 @@ int main(int argc, char** argv) {
   if (command == "cluster") return cluster(*options);
   if (command == "console") return console(*options);
   if (command == "migrate") return migrate(*options);
+  if (command == "top") return top(*options);
+  if (command == "balancer") return balancer(*options);
   fprintf(stderr, "atoll-host: unknown command '%s'\n%s", command.c_str(), usage_text());
   return 2;
 }

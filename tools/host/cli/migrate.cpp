@@ -40,6 +40,7 @@ void print_phases(const MigrationRecord& r) {
   printf("  %-10s %10.3f\n", "negotiate", ms(r.negotiate_ns));
   printf("  %-10s %10.3f\n", "freeze", ms(r.freeze_step_ns));
   printf("  %-10s %10.3f\n", "memory", ms(r.memory_ns));
+  printf("  %-10s %10.3f\n", "ports", ms(r.ports_ns));
   printf("  %-10s %10.3f\n", "process", ms(r.process_ns));
   printf("  %-10s %10.3f\n", "commit", ms(r.commit_ns));
   printf("  %-10s %10.3f\n", "release", ms(r.release_ns));
@@ -60,7 +61,7 @@ int migrate(const CliOptions& options) {
   const BuildTree tree = BuildTree::configured();
   auto state = read_cluster_state(tree.cluster_state());
   if (!state) return report(state.failure());
-  if (*options.to >= state->nodes.size()) {
+  if (*options.to != kAnyNode && *options.to >= state->nodes.size()) {
     return report_usage(fail(Error::kInvalidArgument, "the cluster has nodes 0 to " +
                                                           std::to_string(state->nodes.size() - 1)));
   }

@@ -25,6 +25,11 @@ HostResult<void> validate(const ClusterConfig& config) {
   }
   HOST_TRY(check_per_node(config.cpu, "the CPU list", config.nodes));
   HOST_TRY(check_per_node(config.memory, "the memory list", config.nodes));
+  if (config.pagestore_node >= config.nodes) {
+    return fail(Error::kInvalidArgument,
+                "the page store's node " + std::to_string(config.pagestore_node) +
+                    " is not one of the nodes 0 to " + std::to_string(config.nodes - 1));
+  }
   for (unsigned node : config.pcap) {
     if (node >= config.nodes) {
       return fail(Error::kInvalidArgument, "cannot capture on node " + std::to_string(node) +
@@ -41,7 +46,13 @@ NodeConfig node_config(const ClusterConfig& config, unsigned node,
   NodeConfig n;
   n.name = config.name + "-node" + std::to_string(node);
   n.cmdline = address.cmdline(config.nodes);
+  if (config.pagestore_node != 0)
+    n.cmdline += " pagestore=" + std::to_string(config.pagestore_node);
+  if (config.pagestore_pages != 0) {
+    n.cmdline += " pagestore_pages=" + std::to_string(config.pagestore_pages);
+  }
   if (!config.extra_cmdline.empty()) n.cmdline += " " + config.extra_cmdline;
+  if (node == config.pagestore_node) n.block_disk = config.pagestore_disk;
   n.accel = config.accel;
   n.cpu = per_node(config.cpu, node);
   n.memory = per_node(config.memory, node);

@@ -31,6 +31,13 @@ struct ClusterConfig {
   std::optional<std::filesystem::path> run_root;
   /// The switch and nodes may outlive this process (NodeConfig::detachable).
   bool detachable = false;
+  /// The node the page store serves on (docs/pagestore.md); every node is told it as
+  /// `pagestore=N` on its command line, omitted for node 0 (the default when absent).
+  unsigned pagestore_node = 0;
+  /// The store's memory bound in pages (`pagestore_pages=P`); 0: the server's default.
+  uint64_t pagestore_pages = 0;
+  /// A raw image attached to the store's node as its spill disk (NodeConfig::block_disk).
+  std::optional<std::filesystem::path> pagestore_disk;
 };
 
 /// kInvalidArgument, naming the problem: no nodes or more than kMaxClusterNodes, a CPU or

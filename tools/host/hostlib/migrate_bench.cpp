@@ -1,6 +1,8 @@
 // The migration benchmark: the matrix, its records, and the files it writes.
 #include "hostlib/migrate_bench.h"
 
+#include <algorithm>
+
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
@@ -45,48 +47,169 @@ std::string size_text(uint64_t bytes) {
   return std::to_string(bytes);
 }
 
-// One migration of a fresh `memtouch SIZE RATE` from node 0 to node 1.
-HostResult<MigrateBenchRecord> migrate_once(Cluster& cluster, const std::string& strategy,
-                                            uint64_t size, const MigrateBenchPlan& plan,
-                                            double link, std::chrono::milliseconds timeout) {
-  const std::string command = "memtouch " + size_text(size) + " " + std::to_string(plan.dirty_rate);
-  GuestProgram memtouch =
-      HOST_TRY(GuestProgram::start(*cluster.node(0).control(), command, timeout));
-  HOST_TRY(memtouch.wait_for_line(LogPattern::substring("checksum"), timeout));  // all written
-  HostResult<MigrationRecord> record =
-      migrate(*cluster.node(0).control(), memtouch.pid(), 1, strategy, timeout);
-  if (!record || !record->ok) {
-    (void)memtouch.kill(timeout);
-    if (!record) return record.failure();
-    return fail(Error::kBusy, "the migration of '" + command + "' failed: " + record->reason);
+constexpr char kRateLine[] = "memtouch: rate ";
+constexpr size_t kAfterLines = 2;  // the 2 s after the move
+constexpr uint64_t kMaxSize = uint64_t{256} << 20;
+
+// The comma-separated items of `text`, empty ones included.
+std::vector<std::string> items_of(const std::string& text) {
+  std::vector<std::string> items;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = std::min(text.find(',', start), text.size());
+    items.push_back(text.substr(start, end - start));
+    start = end + 1;
   }
-  memtouch.follow_to(*cluster.node(1).control());
-  HOST_TRY(memtouch.wait_for_line(LogPattern::substring("checksum"), timeout));  // runs there
-  bool intact = !memtouch.last_line_with("MISMATCH");
-  HOST_TRY(memtouch.kill(timeout));
-  if (!intact)
-    return fail(Error::kBadFormat, "memtouch found a changed page: " + memtouch.describe());
+  return items;
+}
+
+bool is_rate_line(const std::string& line) {
+  return line.rfind(kRateLine, 0) == 0;
+}
+
+// touches and ms of a rate line; false if it lacks them.
+bool rate_of(const std::string& line, double& touches, double& ms) {
+  KeyValueLine values = KeyValueLine::parse(line);
+  HostResult<uint64_t> t = values.unsigned_at("touches");
+  HostResult<uint64_t> m = values.unsigned_at("ms");
+  if (!t || !m) return false;
+  touches = static_cast<double>(*t);
+  ms = static_cast<double>(*m);
+  return true;
+}
+
+// Waits until memtouch has printed `count` rate lines at or after index `from`.
+HostResult<void> wait_for_rate_lines(GuestProgram& memtouch, size_t from, size_t count,
+                                     std::chrono::milliseconds timeout) {
+  while (rate_lines_from(memtouch.lines(), from) < count) {
+    HOST_TRY(memtouch.wait_for_line(LogPattern::substring(kRateLine), timeout));
+  }
+  return {};
+}
+
+MigrateBenchRecord cell_record(const std::string& strategy, uint64_t size, const DirtyLevel& dirty,
+                               double link) {
   MigrateBenchRecord r;
   r.strategy = strategy;
   r.size_bytes = size;
-  r.dirty_rate = plan.dirty_rate;
-  r.total_ms = static_cast<double>(record->total_ns) / 1e6;
-  r.freeze_ms = static_cast<double>(record->freeze_ns) / 1e6;
-  r.bytes_sent = record->bytes_sent;
-  r.pages_sent = record->pages_sent;
+  r.dirty = dirty.name;
+  r.dirty_rate = dirty.pages_per_s;
   r.link_mib_per_s = link;
-  r.efficiency = migration_efficiency(record->address_space_bytes, r.total_ms, link);
   return r;
+}
+
+void take_record(MigrateBenchRecord& r, const MigrationRecord& record) {
+  r.total_ms = static_cast<double>(record.total_ns) / 1e6;
+  r.freeze_ms = static_cast<double>(record.freeze_ns) / 1e6;
+  r.bytes_sent = record.bytes_sent;
+  r.pages_sent = record.pages_sent;
+  r.rounds = record.rounds;
+  r.residual_ms = static_cast<double>(record.residual_ms);
+  r.remote_faults = record.remote_faults;
+  r.remote_fault_ms = static_cast<double>(record.remote_fault_ns) / 1e6;
+  r.efficiency = migration_efficiency(record.address_space_bytes, r.total_ms, r.link_mib_per_s);
+}
+
+// Moves the running `memtouch` from node 0 to node 1 and measures it: its record, or a
+// "not supported" row if the cluster refuses the strategy. memtouch keeps running.
+HostResult<MigrateBenchRecord> measure_move(Cluster& cluster, GuestProgram& memtouch,
+                                            MigrateBenchRecord r,
+                                            std::chrono::milliseconds timeout) {
+  HOST_TRY(memtouch.wait_for_line(LogPattern::substring("checksum"), timeout));  // all written
+  HOST_TRY(wait_for_rate_lines(memtouch, 0, 1, timeout));  // a rate before the move
+  const size_t asked_at = memtouch.lines().size();
+  MigrationRecord record =
+      HOST_TRY(migrate(*cluster.node(0).control(), memtouch.pid(), 1, r.strategy, timeout));
+  if (!record.ok && record.error == "not_supported") {
+    r.status = "not supported";
+    r.reason = record.reason;
+    return r;
+  }
+  if (!record.ok) {
+    return fail(Error::kBusy,
+                "the migration of '" + memtouch.command_line() + "' failed: " + record.reason);
+  }
+  memtouch.follow_to(*cluster.node(1).control());
+  const size_t moved_at = memtouch.lines().size();
+  // Each rate line follows a self-check: three from the destination prove it runs there.
+  HOST_TRY(wait_for_rate_lines(memtouch, moved_at, 1 + kAfterLines, timeout));
+  // The residual dependency as the source sees it now (lazy, postcopy: after 2 s of use).
+  HostResult<MigrationRecord> later =
+      migration_record(*cluster.node(0).control(), record.migration_id, timeout);
+  take_record(r, later && later->ok ? *later : record);
+  TouchRates rates = touch_rates(memtouch.lines(), asked_at, moved_at);
+  r.touch_rate_before = rates.before;
+  r.touch_rate_after = rates.after;
+  r.slowdown = rates.before > 0 ? rates.after / rates.before : 0;
+  return r;
+}
+
+// One migration of a fresh `memtouch SIZE RATE`, killed afterwards whatever happened (a
+// failed cell must not leave it running under the next ones).
+HostResult<MigrateBenchRecord> migrate_once(Cluster& cluster, const MigrateBenchRecord& cell,
+                                            std::chrono::milliseconds timeout) {
+  const std::string command =
+      "memtouch " + size_text(cell.size_bytes) + " " + std::to_string(cell.dirty_rate);
+  GuestProgram memtouch =
+      HOST_TRY(GuestProgram::start(*cluster.node(0).control(), command, timeout));
+  HostResult<MigrateBenchRecord> measured = measure_move(cluster, memtouch, cell, timeout);
+  HostResult<ProgramExit> killed = memtouch.kill(timeout);
+  if (!measured) return measured;
+  if (memtouch.last_line_with("MISMATCH"))
+    return fail(Error::kBadFormat, "memtouch found a changed page: " + memtouch.describe());
+  if (!killed) return killed.failure();
+  return measured;
+}
+
+// The matrix on a running cluster: strategy x dirty rate x size x repeat. A strategy refused
+// or failing gets one row and is skipped from then on.
+void run_matrix(Cluster& cluster, const MigrateBenchPlan& plan, MigrateBenchResult& result,
+                std::chrono::milliseconds timeout) {
+  for (const std::string& strategy : plan.strategies) {
+    bool skip = false;
+    for (const DirtyLevel& dirty : plan.dirty) {
+      for (uint64_t size : plan.sizes) {
+        for (unsigned run = 0; run < plan.repeat && !skip; ++run) {
+          MigrateBenchRecord cell = cell_record(strategy, size, dirty, result.link_mib_per_s);
+          HostResult<MigrateBenchRecord> done = migrate_once(cluster, cell, timeout);
+          if (!done) {
+            cell.status = "failed";
+            cell.reason = done.failure().message;
+          }
+          MigrateBenchRecord& row = done ? *done : cell;
+          fprintf(stderr, "bench migrate: %s %s %s: %s\n", strategy.c_str(),
+                  size_text(size).c_str(), dirty.name.c_str(),
+                  row.status == "ok" ? (decimal_text(row.total_ms, 2) + " ms").c_str()
+                                     : (row.status + ": " + row.reason).c_str());
+          skip = row.status != "ok";
+          result.records.push_back(std::move(row));
+        }
+      }
+    }
+  }
 }
 
 }  // namespace
 
+const std::vector<DirtyLevel>& dirty_levels() {
+  static const std::vector<DirtyLevel> levels = {{"idle", 1}, {"moderate", 256}, {"heavy", 4096}};
+  return levels;
+}
+
+const std::vector<std::string>& all_strategies() {
+  static const std::vector<std::string> names = {"eager", "precopy",     "lazy", "postcopy",
+                                                 "flush", "eager-dirty", "auto"};
+  return names;
+}
+
+const std::vector<uint64_t>& all_strategies_sizes() {
+  static const std::vector<uint64_t> sizes = {1 << 20, 16 << 20, 64 << 20, 256 << 20};
+  return sizes;
+}
+
 HostResult<std::vector<uint64_t>> parse_sizes(const std::string& text) {
   std::vector<uint64_t> sizes;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t end = std::min(text.find(',', start), text.size());
-    std::string item = text.substr(start, end - start);
+  for (std::string item : items_of(text)) {
     uint64_t unit = 1;
     if (!item.empty() && (item.back() == 'K' || item.back() == 'M')) {
       unit = item.back() == 'K' ? 1 << 10 : 1 << 20;
@@ -95,20 +218,83 @@ HostResult<std::vector<uint64_t>> parse_sizes(const std::string& text) {
     uint64_t value = 0;
     auto [stop, ec] = std::from_chars(item.data(), item.data() + item.size(), value);
     if (item.empty() || ec != std::errc() || stop != item.data() + item.size() || value == 0 ||
-        value * unit > (uint64_t{128} << 20)) {
+        value > kMaxSize / unit) {
       return fail(Error::kInvalidArgument,
-                  "--sizes wants sizes like 100K,1M,64M (up to 128M), not '" + text + "'");
+                  "--sizes wants sizes like 100K,1M,64M (up to 256M), not '" + text + "'");
     }
     sizes.push_back(value * unit);
-    start = end + 1;
   }
   return sizes;
 }
 
 HostResult<std::vector<std::string>> parse_strategies(const std::string& text) {
-  if (text == "all" || text == "eager") return std::vector<std::string>{"eager"};
-  return fail(Error::kInvalidArgument,
-              "--strategies: the strategies built are: eager (or all), not '" + text + "'");
+  const std::vector<std::string>& known = all_strategies();
+  if (text == "all") return known;
+  std::vector<std::string> chosen;
+  for (const std::string& item : items_of(text)) {
+    if (std::find(known.begin(), known.end(), item) == known.end()) {
+      return fail(Error::kInvalidArgument,
+                  "--strategies: eager, precopy, lazy, postcopy, flush, eager-dirty, auto (or "
+                  "all), not '" +
+                      text + "'");
+    }
+    chosen.push_back(item);
+  }
+  return chosen;
+}
+
+HostResult<std::vector<DirtyLevel>> parse_dirty(const std::string& text) {
+  std::vector<DirtyLevel> chosen;
+  for (const std::string& item : items_of(text)) {
+    auto named = std::find_if(dirty_levels().begin(), dirty_levels().end(),
+                              [&](const DirtyLevel& level) { return level.name == item; });
+    uint64_t rate = 0;
+    auto [stop, ec] = std::from_chars(item.data(), item.data() + item.size(), rate);
+    if (named != dirty_levels().end()) {
+      chosen.push_back(*named);
+    } else if (!item.empty() && ec == std::errc() && stop == item.data() + item.size() &&
+               rate > 0 && rate <= 1'000'000) {
+      chosen.push_back({item, rate});
+    } else {
+      return fail(Error::kInvalidArgument,
+                  "--dirty wants idle (1 page/s), moderate (256), heavy (4096) or pages per "
+                  "second (1 to 1000000), comma-separated, not '" +
+                      text + "'");
+    }
+  }
+  return chosen;
+}
+
+std::string bench_node_memory(const std::vector<uint64_t>& sizes) {
+  constexpr uint64_t kDefault = 256 << 20, kSystem = 128 << 20, kStep = 64 << 20;
+  uint64_t largest = sizes.empty() ? 0 : *std::max_element(sizes.begin(), sizes.end());
+  uint64_t need = (2 * largest + kSystem + kStep - 1) / kStep * kStep;
+  return std::to_string(std::max(need, kDefault) >> 20) + "M";
+}
+
+size_t rate_lines_from(const std::vector<std::string>& lines, size_t from) {
+  size_t count = 0;
+  for (size_t i = from; i < lines.size(); ++i) count += is_rate_line(lines[i]) ? 1 : 0;
+  return count;
+}
+
+TouchRates touch_rates(const std::vector<std::string>& lines, size_t asked_at, size_t moved_at) {
+  TouchRates rates;
+  double touches = 0, ms = 0;
+  for (size_t i = 0; i < std::min(asked_at, lines.size()); ++i) {
+    if (is_rate_line(lines[i]) && rate_of(lines[i], touches, ms) && ms > 0)
+      rates.before = touches * 1000.0 / ms;
+  }
+  double after_touches = 0, after_ms = 0;
+  size_t seen = 0;  // rate lines from the destination; the first spans the move
+  for (size_t i = moved_at; i < lines.size() && seen <= kAfterLines; ++i) {
+    if (!is_rate_line(lines[i]) || !rate_of(lines[i], touches, ms)) continue;
+    if (seen++ == 0) continue;
+    after_touches += touches;
+    after_ms += ms;
+  }
+  if (seen == 1 + kAfterLines && after_ms > 0) rates.after = after_touches * 1000.0 / after_ms;
+  return rates;
 }
 
 double migration_efficiency(uint64_t address_space_bytes, double total_ms, double link_mib_per_s) {
@@ -131,14 +317,7 @@ HostResult<MigrateBenchResult> measure_migrations(ClusterConfig config,
           rates.push_back(HOST_TRY(link.sink.decimal_at("mib_per_s")));
         }
         result.link_mib_per_s = median(rates);
-        for (const std::string& strategy : plan.strategies) {
-          for (uint64_t size : plan.sizes) {
-            for (unsigned run = 0; run < plan.repeat; ++run) {
-              result.records.push_back(HOST_TRY(
-                  migrate_once(cluster, strategy, size, plan, result.link_mib_per_s, timeout)));
-            }
-          }
-        }
+        run_matrix(cluster, plan, result, timeout);
         return result;
       });
 }
@@ -151,16 +330,23 @@ std::string migrate_bench_json(const MigrateBenchResult& result) {
   for (size_t i = 0; i < result.records.size(); ++i) {
     const MigrateBenchRecord& r = result.records[i];
     json += std::string(i == 0 ? "\n" : ",\n") + "    {\"strategy\": " + json_string(r.strategy) +
+            ", \"status\": " + json_string(r.status) + ", \"reason\": " + json_string(r.reason) +
             ", \"size_bytes\": " + std::to_string(r.size_bytes) +
+            ", \"dirty\": " + json_string(r.dirty) +
             ", \"dirty_rate\": " + std::to_string(r.dirty_rate) +
             ", \"total_ms\": " + decimal_text(r.total_ms, 3) +
             ", \"freeze_ms\": " + decimal_text(r.freeze_ms, 3) +
             ", \"bytes_sent\": " + std::to_string(r.bytes_sent) +
             ", \"pages_sent\": " + std::to_string(r.pages_sent) +
+            ", \"rounds\": " + std::to_string(r.rounds) +
             ", \"residual_ms\": " + decimal_text(r.residual_ms, 3) +
             ", \"remote_faults\": " + std::to_string(r.remote_faults) +
+            ", \"remote_fault_ms\": " + decimal_text(r.remote_fault_ms, 3) +
             ", \"link_mib_per_s\": " + decimal_text(r.link_mib_per_s, 2) +
             ", \"efficiency\": " + decimal_text(r.efficiency, 3) +
+            ", \"touch_rate_before\": " + decimal_text(r.touch_rate_before, 1) +
+            ", \"touch_rate_after\": " + decimal_text(r.touch_rate_after, 1) +
+            ", \"slowdown\": " + decimal_text(r.slowdown, 3) +
             ", \"accel\": " + json_string(result.accel) +
             ", \"revision\": " + json_string(result.revision) + "}";
   }
@@ -168,51 +354,157 @@ std::string migrate_bench_json(const MigrateBenchResult& result) {
   return json;
 }
 
-std::string migrate_bench_summary(const MigrateBenchResult& result) {
-  std::string text =
-      "Migrations node 0 -> node 1 (" + result.accel + ", revision " + result.revision +
-      "), link " + decimal_text(result.link_mib_per_s, 2) +
-      " MiB/s (TCP, 64 MiB, median of 3)\n\n"
-      "| strategy | size | total ms | freeze ms | bytes sent | pages | efficiency |\n"
-      "| --- | --- | --- | --- | --- | --- | --- |\n";
+namespace {
+
+// The dirty rates of `result` in the order first met.
+std::vector<std::pair<std::string, uint64_t>> dirty_of(const MigrateBenchResult& result) {
+  std::vector<std::pair<std::string, uint64_t>> seen;
   for (const MigrateBenchRecord& r : result.records) {
-    text += "| " + r.strategy + " | " + size_text(r.size_bytes) + " | " +
-            decimal_text(r.total_ms, 2) + " | " + decimal_text(r.freeze_ms, 2) + " | " +
-            std::to_string(r.bytes_sent) + " | " + std::to_string(r.pages_sent) + " | " +
-            decimal_text(r.efficiency, 3) + " |\n";
+    if (r.status != "ok") continue;
+    std::pair<std::string, uint64_t> level{r.dirty, r.dirty_rate};
+    if (std::find(seen.begin(), seen.end(), level) == seen.end()) seen.push_back(level);
   }
+  return seen;
+}
+
+std::string summary_row(const MigrateBenchRecord& r) {
+  return "| " + r.strategy + " | " + size_text(r.size_bytes) + " | " + decimal_text(r.total_ms, 2) +
+         " | " + decimal_text(r.freeze_ms, 2) + " | " + std::to_string(r.bytes_sent) + " | " +
+         std::to_string(r.pages_sent) + " | " + std::to_string(r.rounds) + " | " +
+         decimal_text(r.residual_ms, 0) + " | " + std::to_string(r.remote_faults) + " | " +
+         decimal_text(r.efficiency, 3) + " | " +
+         (r.slowdown > 0 ? decimal_text(r.slowdown, 2) : std::string("—")) + " |\n";
+}
+
+// The value of `measure` in a record: "total", "freeze", "bytes" or "slowdown".
+double measure_of(const MigrateBenchRecord& r, const std::string& measure) {
+  if (measure == "freeze") return r.freeze_ms;
+  if (measure == "bytes") return static_cast<double>(r.bytes_sent);
+  if (measure == "slowdown") return r.slowdown;
+  return r.total_ms;
+}
+
+struct Plot {
+  const char* measure;
+  const char* file;  // without extension
+  const char* title;
+  const char* ylabel;
+  bool log_y;
+};
+
+constexpr Plot kPlots[] = {
+    {"total", "migration", "Total migration time against process size", "total time (ms)", true},
+    {"freeze", "migration_freeze", "Freeze time against process size", "freeze time (ms)", true},
+    {"bytes", "migration_bytes", "Bytes moved against process size", "bytes sent", true},
+    {"slowdown", "migration_slowdown",
+     "Post-migration touch rate / before (memtouch, 2 s after the move)", "slowdown (after/before)",
+     false},
+};
+
+// One colour per strategy, one dash and point type per dirty rate, for a series titled
+// "STRATEGY DIRTY".
+std::string line_style(const std::string& title) {
+  const std::string strategy = title.substr(0, title.find(' '));
+  const std::string dirty = title.substr(std::min(title.find(' ') + 1, title.size()));
+  const std::vector<std::string>& strategies = all_strategies();
+  size_t colour = std::find(strategies.begin(), strategies.end(), strategy) - strategies.begin();
+  size_t level = dirty_levels().size();  // a numeric rate: the style after the named ones
+  for (size_t i = 0; i < dirty_levels().size(); ++i) {
+    if (dirty_levels()[i].name == dirty) level = i;
+  }
+  constexpr int kPointTypes[] = {7, 5, 9, 11};
+  return "lc " + std::to_string(colour + 1) + " dt " + std::to_string(level + 1) + " pt " +
+         std::to_string(kPointTypes[std::min(level, size_t{3})]) + " lw 1.5";
+}
+
+// Writes PLOT's .dat and .gp into `dir` and runs gnuplot; false if it has no data.
+HostResult<bool> draw(const MigrateBenchResult& result, const Plot& plot,
+                      const std::filesystem::path& dir) {
+  std::vector<std::string> titles;
+  const std::string data = migrate_bench_series(result, plot.measure, titles);
+  if (titles.empty()) return false;
+  const std::string name = plot.file;
+  std::ofstream(dir / (name + ".dat")) << data;
+  std::string lines;
+  for (size_t i = 0; i < titles.size(); ++i) {
+    lines += std::string(lines.empty() ? "plot " : ", ") + "'" + name + ".dat' index " +
+             std::to_string(i) + " using 1:2 with linespoints " + line_style(titles[i]) +
+             " title '" + titles[i] + "'";
+  }
+  std::ofstream(dir / (name + ".gp"))
+      << "set terminal svg size 900,560\nset output '" << name << ".svg'\n"
+      << "set title '" << plot.title << " (" << result.accel << ", link "
+      << decimal_text(result.link_mib_per_s, 1) << " MiB/s)'\n"
+      << "set xlabel 'resident size (MiB)'\nset ylabel '" << plot.ylabel << "'\n"
+      << (plot.log_y ? "set logscale xy\n" : "set logscale x\n")
+      << "set key outside right top Left reverse samplen 3\nset grid\n"
+      << lines << "\n";
+  const std::string command = "cd '" + dir.string() + "' && gnuplot " + name + ".gp 2>&1";
+  if (system(command.c_str()) != 0) {
+    return fail(Error::kNotFound, "gnuplot failed to draw " + (dir / (name + ".svg")).string() +
+                                      " (tools/atoll setup installs gnuplot-nox)");
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string migrate_bench_summary(const MigrateBenchResult& result) {
+  std::string text = "Migrations node 0 -> node 1 (" + result.accel + ", revision " +
+                     result.revision + "), link " + decimal_text(result.link_mib_per_s, 2) +
+                     " MiB/s (TCP, 64 MiB, median of 3)\n";
+  for (const auto& [dirty, rate] : dirty_of(result)) {
+    text += "\n### dirty " + dirty + ": memtouch writes " + std::to_string(rate) +
+            " pages/s\n\n"
+            "| strategy | size | total ms | freeze ms | bytes sent | pages | rounds | residual ms "
+            "| remote faults | efficiency | slowdown |\n"
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n";
+    for (const MigrateBenchRecord& r : result.records) {
+      if (r.status == "ok" && r.dirty == dirty) text += summary_row(r);
+    }
+  }
+  std::string skipped;
+  for (const MigrateBenchRecord& r : result.records) {
+    if (r.status == "ok") continue;
+    skipped += "- " + r.strategy + " (" + size_text(r.size_bytes) + ", " + r.dirty +
+               "): " + r.status + ": " + r.reason + "\n";
+  }
+  if (!skipped.empty())
+    text += "\nNot measured (the strategy was skipped from here on):\n\n" + skipped;
   return text;
+}
+
+std::string migrate_bench_series(const MigrateBenchResult& result, const std::string& measure,
+                                 std::vector<std::string>& titles) {
+  // (strategy, dirty) -> size -> values of the repeats, in the order first met
+  std::vector<std::pair<std::string, std::map<uint64_t, std::vector<double>>>> series;
+  for (const MigrateBenchRecord& r : result.records) {
+    double value = measure_of(r, measure);
+    if (r.status != "ok" || value <= 0) continue;  // nothing to plot (log scales)
+    const std::string title = r.strategy + " " + r.dirty;
+    auto it = std::find_if(series.begin(), series.end(),
+                           [&](const auto& entry) { return entry.first == title; });
+    if (it == series.end()) it = series.insert(series.end(), {title, {}});
+    it->second[r.size_bytes].push_back(value);
+  }
+  std::string data;
+  for (const auto& [title, points] : series) {
+    titles.push_back(title);
+    data += "# " + title + "\n";
+    for (const auto& [size, values] : points) {
+      data += decimal_text(static_cast<double>(size) / kMiB, 4) + " " +
+              decimal_text(median(values), 3) + "\n";
+    }
+    data += "\n\n";
+  }
+  return data;
 }
 
 HostResult<std::filesystem::path> write_migrate_bench(const MigrateBenchResult& result,
                                                       const std::filesystem::path& dir) {
   std::filesystem::path json = HOST_TRY(write_results_json(migrate_bench_json(result), dir));
   std::ofstream(dir / "summary.md") << migrate_bench_summary(result);
-  std::map<std::string, std::string> series;  // strategy -> "size_mib total_ms" lines
-  for (const MigrateBenchRecord& r : result.records) {
-    series[r.strategy] += decimal_text(static_cast<double>(r.size_bytes) / kMiB, 4) + " " +
-                          decimal_text(r.total_ms, 3) + "\n";
-  }
-  std::ofstream data(dir / "migration.dat");
-  std::string plot;
-  size_t index = 0;
-  for (const auto& [strategy, lines] : series) {
-    data << "# " << strategy << "\n" << lines << "\n\n";
-    plot += std::string(plot.empty() ? "plot " : ", ") + "'migration.dat' index " +
-            std::to_string(index++) + " using 1:2 with linespoints title '" + strategy + "'";
-  }
-  data.close();
-  std::ofstream(dir / "migration.gp")
-      << "set terminal svg size 800,500\nset output 'migration.svg'\n"
-      << "set title 'Migration time against process size (" << result.accel << ")'\n"
-      << "set xlabel 'resident size (MiB)'\nset ylabel 'total time (ms)'\n"
-      << "set logscale xy\nset key top left\nset grid\n"
-      << plot << "\n";
-  const std::string command = "cd '" + dir.string() + "' && gnuplot migration.gp 2>&1";
-  if (system(command.c_str()) != 0) {
-    return fail(Error::kNotFound, "gnuplot failed to draw " + (dir / "migration.svg").string() +
-                                      " (tools/atoll setup installs gnuplot-nox)");
-  }
+  for (const Plot& plot : kPlots) HOST_TRY(draw(result, plot, dir));
   return json;
 }
 

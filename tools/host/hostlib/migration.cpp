@@ -48,11 +48,19 @@ HostResult<MigrationRecord> parse_migration_record(const JsonValue& reply) {
   r.freeze_step_ns = HOST_TRY(number_at(reply, "freeze_step_ns"));
   r.memory_ns = HOST_TRY(number_at(reply, "memory_ns"));
   r.process_ns = HOST_TRY(number_at(reply, "process_ns"));
+  r.ports_ns = HOST_TRY(number_at(reply, "ports_ns"));
   r.commit_ns = HOST_TRY(number_at(reply, "commit_ns"));
   r.release_ns = HOST_TRY(number_at(reply, "release_ns"));
   r.bytes_sent = HOST_TRY(number_at(reply, "bytes_sent"));
   r.pages_sent = HOST_TRY(number_at(reply, "pages_sent"));
   r.address_space_bytes = HOST_TRY(number_at(reply, "address_space_bytes"));
+  r.migration_id = HOST_TRY(number_at(reply, "migration_id"));
+  r.rounds = HOST_TRY(number_at(reply, "rounds"));
+  r.precopy_ns = HOST_TRY(number_at(reply, "precopy_ns"));
+  r.residual_ms = HOST_TRY(number_at(reply, "residual_ms"));
+  r.remote_faults = HOST_TRY(number_at(reply, "remote_faults"));
+  r.remote_fault_ns = HOST_TRY(number_at(reply, "remote_fault_ns"));
+  r.residual_done = reply.bool_at("residual_done").value_or(false);
   return r;
 }
 
@@ -60,9 +68,16 @@ HostResult<MigrationRecord> migrate(ControlChannel& from, uint64_t pid, unsigned
                                     const std::string& strategy,
                                     std::chrono::milliseconds timeout) {
   char command[96];
-  snprintf(command, sizeof command, "migrate 0x%llx %u %s", static_cast<unsigned long long>(pid),
-           to, strategy.c_str());
+  const std::string node = to == kAnyNode ? "any" : std::to_string(to);
+  snprintf(command, sizeof command, "migrate 0x%llx %s %s", static_cast<unsigned long long>(pid),
+           node.c_str(), strategy.c_str());
   JsonValue reply = HOST_TRY(from.command(command, timeout));
+  return parse_migration_record(reply);
+}
+
+HostResult<MigrationRecord> migration_record(ControlChannel& from, uint64_t migration_id,
+                                             std::chrono::milliseconds timeout) {
+  JsonValue reply = HOST_TRY(from.command("migration " + std::to_string(migration_id), timeout));
   return parse_migration_record(reply);
 }
 

@@ -30,12 +30,25 @@ struct MigrationRecord {
   uint64_t freeze_step_ns = 0;
   uint64_t memory_ns = 0;
   uint64_t process_ns = 0;
+  uint64_t ports_ns = 0;
   uint64_t commit_ns = 0;
   uint64_t release_ns = 0;
   uint64_t bytes_sent = 0;
   uint64_t pages_sent = 0;
   uint64_t address_space_bytes = 0;
+  uint64_t migration_id = 0;
+  uint64_t rounds = 0;  // precopy: live rounds
+  uint64_t precopy_ns = 0;
+  // lazy, postcopy: the residual dependency so far (final once residual_done)
+  uint64_t residual_ms = 0;
+  uint64_t remote_faults = 0;
+  uint64_t remote_fault_ns = 0;
+  bool residual_done = false;
 };
+
+/// migrate()'s `to` when the source's trader is to choose the node (ctl's "migrate PID any":
+/// the least loaded node offering every CPU feature the process may rely on).
+inline constexpr unsigned kAnyNode = ~0u;
 
 /// How long a migration may take before the host gives up waiting for ctl's answer.
 inline constexpr std::chrono::seconds kMigrationWait{300};
@@ -46,6 +59,11 @@ inline constexpr std::chrono::seconds kMigrationWait{300};
 HostResult<MigrationRecord> migrate(ControlChannel& from, uint64_t pid, unsigned to,
                                     const std::string& strategy,
                                     std::chrono::milliseconds timeout = kMigrationWait);
+
+/// The record of the recent migration `migration_id` from the node behind `from` (ctl's
+/// `migration ID`), its residual dependency (lazy, postcopy) as the source sees it now.
+HostResult<MigrationRecord> migration_record(ControlChannel& from, uint64_t migration_id,
+                                             std::chrono::milliseconds timeout = kMigrationWait);
 
 /// The record from ctl's JSON reply (kBadFormat if a field is missing).
 HostResult<MigrationRecord> parse_migration_record(const JsonValue& reply);

@@ -55,6 +55,9 @@ struct NodeConfig {
   /// QEMU in a session of its own and not killed when this process dies, so that
   /// Node::release() can leave it running (`cluster up`). Off: QEMU dies with its parent.
   bool detachable = false;
+  /// A raw disk image attached as a virtio-blk PCI device at slot 5 (the page store's
+  /// spill disk; legacy interface, IRQ 10 on the `pc` machine). QEMU writes to the file.
+  std::optional<std::filesystem::path> block_disk;
   /// Appended verbatim.
   std::vector<std::string> extra_args;
 };

@@ -66,6 +66,16 @@ void add_nic(std::vector<std::string>& argv, const NodeConfig& config, const Nod
   }
 }
 
+// The page store's spill disk at a fixed slot, so that its driver finds it on IRQ 10 (slot 5's
+// INTA is PCI link A, which the firmware routes to IRQ 10); transitional, like the NIC.
+void add_block_disk(std::vector<std::string>& argv, const NodeConfig& config) {
+  if (!config.block_disk) return;
+  argv.insert(argv.end(),
+              {"-drive",
+               "file=" + qemu_escape(config.block_disk->string()) + ",format=raw,if=none,id=store0",
+               "-device", "virtio-blk-pci,drive=store0,addr=0x5"});
+}
+
 }  // namespace
 
 std::vector<std::string> qemu_argv(const NodeConfig& config, const NodeFiles& files) {
@@ -98,6 +108,7 @@ std::vector<std::string> qemu_argv(const NodeConfig& config, const NodeFiles& fi
   add_serial(argv, config, files);
   add_control_channel(argv, config, files);
   add_nic(argv, config, files);
+  add_block_disk(argv, config);
   if (config.qmp_socket) {
     argv.insert(argv.end(),
                 {"-qmp", "unix:" + qemu_escape(files.qmp_socket.string()) + ",server=on,wait=off"});

@@ -12,7 +12,7 @@ enum class Syscall : uint64_t {
 #undef ATOLL_SYSCALL
 };
 
-inline constexpr uint64_t kSyscallCount = 80;  // table size; every number above is below it
+inline constexpr uint64_t kSyscallCount = 96;  // table size; every number above is below it
 
 /// Name of a system call, for logs; nullptr if the number is unassigned.
 constexpr const char* syscall_name(uint64_t number) {
@@ -61,12 +61,16 @@ struct HandleInfo {
 };
 static_assert(sizeof(HandleInfo) == 24);
 
-/// One handle of a task, as task_handles lists it (object_id as in HandleInfo).
+/// HandleListEntry::flags.
+inline constexpr uint32_t kHandleRevoked = 1u << 0;  // listed, but every use fails
+
+/// One handle of a task, as task_handles lists it (object_id as in HandleInfo). Revoked
+/// handles are listed too, flagged: they still hold their slot.
 struct HandleListEntry {
   uint32_t value;
   ObjectType type;
   uint32_t rights;
-  uint32_t reserved;
+  uint32_t flags;  // kHandleRevoked
   uint64_t badge;
   uint64_t object_id;
 };
@@ -179,6 +183,20 @@ struct MemoryInfo {
   uint64_t kernel_objects;  // live kernel objects (tasks, threads, endpoints, ...)
 };
 static_assert(sizeof(MemoryInfo) == 32);
+
+/// The kernel's ABI version: grows with every incompatible change of this file.
+inline constexpr uint32_t kKernelAbiVersion = 1;
+
+/// What system_info reports. `load_milli` is the run-queue length (ready threads plus the
+/// running one, the idle thread not counted) averaged with an exponential moving average of
+/// time constant `load_window_ms`, sampled every timer tick, in thousandths.
+struct SystemInfo {
+  uint32_t abi_version;  // kKernelAbiVersion
+  uint32_t runnable;     // the run-queue length now
+  uint32_t load_milli;
+  uint32_t load_window_ms;
+};
+static_assert(sizeof(SystemInfo) == 16);
 
 inline constexpr uint32_t kPriorityCount = 32;  // 0 lowest (idle) .. 31 highest
 inline constexpr uint32_t kPriorityDefault = 10;

@@ -92,6 +92,39 @@ struct StatsReply {
 };
 static_assert(sizeof(StatsReply) == 72);
 
+struct MigratePortsRequest {
+  uint64_t pid;
+  uint64_t session;  // the badge of the process's session (pm's describe says it)
+  uint64_t migration_id;
+  uint64_t node;  // the destination
+};
+static_assert(sizeof(MigratePortsRequest) == 32);
+
+struct MigratePortsReply {
+  uint64_t ports;
+  uint64_t bytes_sent;
+};
+static_assert(sizeof(MigratePortsReply) == 16);
+
+struct MigrationTicket {
+  uint64_t session;
+  uint64_t migration_id;
+};
+static_assert(sizeof(MigrationTicket) == 16);
+
+struct MigrationHandleRequest {
+  uint64_t migration_id;
+  uint64_t pid;
+  uint64_t source_object;  // 0: the session
+};
+static_assert(sizeof(MigrationHandleRequest) == 24);
+
+struct MigrationEnd {
+  uint64_t pid;        // the process prepared here
+  uint64_t committed;  // 1: committed, 0: aborted
+};
+static_assert(sizeof(MigrationEnd) == 16);
+
 #define ATOLL_PROTOCOL_DEF "atoll/protocols/ipcm.def"
 #include "atoll/protocols/protocol_codegen.h"
 

@@ -69,13 +69,29 @@ static_assert(sizeof(Stats) == 64);
 
 // ---- Migration (docs/migration.md): the memory slice, sent by mm to mm over TCP.
 
-/// Where the memory slice of a frozen process goes: mm on the node at `destination_ip`
-/// (network byte order), which must have a space for `pid` prepared (create_space) and empty.
+/// What a memory slice carries (docs/strategies.md).
+enum class SendMode : uint32_t {
+  kWhole = 0,  // eager: regions and every present page, into an empty prepared space
+  // precopy, the process running: clears the dirty bits, then regions and every present page
+  kPrecopyFirst = 1,
+  // precopy: regions and the pages dirtied since the last round, over the earlier rounds'
+  // pages (the last round, frozen, too)
+  kPrecopyDirty = 2,
+  // lazy: regions and the page map only (which pages exist here); mm keeps the pages of the
+  // frozen process and serves them to the destination's mm until fetched or no longer needed
+  kLazy = 3,
+  // postcopy: kLazy, and the pages are sent on in the background, the recently written first
+  kPostcopy = 4,
+};
+
+/// Where the memory slice of a process goes: mm on the node at `destination_ip` (network
+/// byte order), which must have a space for `pid` prepared (create_space) and empty (or, for
+/// kPrecopyDirty, filled by the earlier rounds of this migration).
 struct SpaceSendRequest {
   uint64_t pid;
   uint64_t migration_id;
   uint32_t destination_ip;
-  uint32_t reserved;
+  SendMode mode;
 };
 static_assert(sizeof(SpaceSendRequest) == 24);
 
@@ -100,6 +116,21 @@ struct SliceStatus {
   char reason[48];      // when kFailed: why, for the migration record
 };
 static_assert(sizeof(SliceStatus) == 88);
+
+enum class ResidualState : uint32_t { kNone = 0, kServing = 1, kDone = 2 };
+
+/// The residual dependency of a lazy or postcopy migration, as the source's mm sees it.
+struct ResidualStatus {
+  ResidualState state;
+  uint32_t reserved;
+  uint64_t migration_id;
+  uint64_t pages_held;       // still here, waiting to be fetched
+  uint64_t pages_served;     // sent to the destination since commit
+  uint64_t remote_faults;    // the destination's faults served from here (it reports them)
+  uint64_t remote_fault_ns;  // their summed wait at the destination
+  uint64_t held_ns;          // from the memory slice to freeing everything (or until now)
+};
+static_assert(sizeof(ResidualStatus) == 56);
 
 #define ATOLL_PROTOCOL_DEF "atoll/protocols/mm.def"
 #include "atoll/protocols/protocol_codegen.h"

@@ -116,8 +116,9 @@ struct StatsReply {
   uint64_t cpu_time_ns;       // of the live processes' threads
   uint64_t context_switches;  // of the live processes' threads
   uint64_t events_dropped;
+  uint64_t migrating;  // processes frozen here to leave: outgoing migrations in flight
 };
-static_assert(sizeof(StatsReply) == 56);
+static_assert(sizeof(StatsReply) == 64);
 
 inline constexpr uint64_t kEventBit = 1ull << 1;
 
@@ -180,6 +181,18 @@ constexpr Handle find_capability(int argc, char* const* argv, const char* name) 
 // ---- Migration (docs/migration.md): the process slice, sent by pm to pm over TCP. Every
 // migration operation is for privileged callers (migm) only.
 
+/// CPU feature flags as CPUID reports them: leaf 1 (ecx, edx) and leaf 7 subleaf 0 (ebx,
+/// ecx). pm records per process the features it may rely on: those of the node it started
+/// on; the record travels with the process (DescribeReply, PrepareRequest), so a process
+/// never lands on a node lacking one (migm refuses it, naming them; docs/trader.md).
+struct CpuFeatures {
+  uint32_t leaf1_ecx;
+  uint32_t leaf1_edx;
+  uint32_t leaf7_ebx;
+  uint32_t leaf7_ecx;
+};
+static_assert(sizeof(CpuFeatures) == 16);
+
 struct FreezeReply {
   uint32_t threads;  // threads stopped
   uint32_t reserved;
@@ -198,8 +211,9 @@ struct PrepareRequest {
   uint32_t flags;  // SpawnFlags the process had (kSpawnPrivileged)
   char name[kProcessNameMax];
   uint64_t resident_pages;  // what the memory slice will bring (DescribeReply's)
+  CpuFeatures features;     // what the process may rely on (DescribeReply's)
 };
-static_assert(sizeof(PrepareRequest) == 64);
+static_assert(sizeof(PrepareRequest) == 80);
 
 /// Source side: where the process slice goes (pm at `destination_ip`, network byte order).
 struct SliceRequest {
@@ -227,8 +241,10 @@ struct DescribeReply {
   uint32_t priority;
   uint32_t flags;  // SpawnFlags
   char name[kProcessNameMax];
+  CpuFeatures features;   // what the process may rely on: pm's record
+  uint64_t ipcm_session;  // the badge of its session with ipcm, 0 if it has none
 };
-static_assert(sizeof(DescribeReply) == 56);
+static_assert(sizeof(DescribeReply) == 80);
 
 #define ATOLL_PROTOCOL_DEF "atoll/protocols/pm.def"
 #include "atoll/protocols/protocol_codegen.h"

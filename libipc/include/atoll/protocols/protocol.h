@@ -27,6 +27,8 @@ inline constexpr uint16_t kMemoryProtocol = 3;
 inline constexpr uint16_t kNetProtocol = 4;
 inline constexpr uint16_t kIpcmProtocol = 5;
 inline constexpr uint16_t kMigrationProtocol = 6;
+inline constexpr uint16_t kTraderProtocol = 7;
+inline constexpr uint16_t kBalancerProtocol = 8;
 inline constexpr uint16_t kConsoleProtocol = 0xc001;  // kConsoleWrite = 0xc0010001
 
 /// Reply labels: kReplyOk with the operation's reply payload, or a nonzero atoll_os::Error

@@ -171,8 +171,9 @@ inline Result<abi::ThreadStats> thread_stats(Handle thread) {
 inline Result<Handle> handle_transfer(Handle task, Handle handle, uint32_t rights) {
   return detail::to_handle(raw::handle_transfer(task, handle, rights));
 }
-/// Lists up to `max` (<= abi::kTaskHandlesMax) live handles of `task` whose value is above
+/// Lists up to `max` (<= abi::kTaskHandlesMax) handles of `task` whose value is above
 /// `after_value`, in increasing value order; the count. Page on with the last value listed.
+/// Revoked handles are listed too, flagged abi::kHandleRevoked.
 inline Result<uint64_t> task_handles(Handle task, uint32_t after_value, abi::HandleListEntry* out,
                                      uint64_t max) {
   return detail::to_value(raw::task_handles(task, after_value, out, max));
@@ -212,6 +213,12 @@ inline Result<uint64_t> vm_query(Handle task, uint64_t vaddr, uint64_t pages,
 inline Result<abi::MemoryInfo> memory_info() {
   abi::MemoryInfo info{};
   int64_t word = raw::memory_info(&info);
+  return detail::to_struct(word, info);
+}
+/// The kernel ABI version and the node's load (run-queue length, averaged).
+inline Result<abi::SystemInfo> system_info() {
+  abi::SystemInfo info{};
+  int64_t word = raw::system_info(&info);
   return detail::to_struct(word, info);
 }
 

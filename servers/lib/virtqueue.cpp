@@ -1,11 +1,11 @@
 // The split virtqueue's driver side: descriptor chains, the available ring, the used ring.
-#include "net/virtqueue.h"
+#include "virtqueue.h"
 
 #include <string.h>
 
-#include "net/ring_barrier.h"
+#include "ring_barrier.h"
 
-namespace atoll_os::servers::net {
+namespace atoll_os::servers::devices {
 namespace {
 
 constexpr size_t align_up(size_t value, size_t align) {
@@ -217,4 +217,4 @@ bool Virtqueue::enable_interrupts() {
   return load_shared(used_field(1)) != last_used_idx_;
 }
 
-}  // namespace atoll_os::servers::net
+}  // namespace atoll_os::servers::devices

@@ -1,8 +1,8 @@
 // PCI configuration-space logic over an abstract accessor, checked against absent devices
 // and BARs that read back nonsense.
-#include "net/pci.h"
+#include "pci.h"
 
-namespace atoll_os::servers::net {
+namespace atoll_os::servers::devices {
 namespace {
 
 constexpr unsigned kDevicesPerBus = 32;
@@ -202,4 +202,4 @@ Result<uint16_t> update_command(ConfigSpace& config, PciAddress address, uint16_
   return updated;
 }
 
-}  // namespace atoll_os::servers::net
+}  // namespace atoll_os::servers::devices

@@ -9,7 +9,7 @@
 
 #include "atoll/result.h"
 
-namespace atoll_os::servers::net {
+namespace atoll_os::servers::devices {
 
 /// Memory the driver reaches at `virt` and the device at `phys`, `size` bytes long.
 struct DmaWindow {
@@ -150,4 +150,4 @@ class Virtqueue {
   bool broken_ = false;
 };
 
-}  // namespace atoll_os::servers::net
+}  // namespace atoll_os::servers::devices

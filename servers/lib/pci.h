@@ -8,9 +8,9 @@
 
 #include "atoll/result.h"
 
-namespace atoll_os::servers::net {
+namespace atoll_os::servers::devices {
 
-/// Reaches configuration space (the net server: ports 0xcf8/0xcfc; tests: a fake). `offset`
+/// Reaches configuration space (drivers: ports 0xcf8/0xcfc; tests: a fake). `offset`
 /// is a multiple of 4 below 256; the callers here check every address before calling.
 class ConfigSpace {
  public:
@@ -42,10 +42,12 @@ inline constexpr uint16_t kPciCommandMemory = 1 << 1;
 inline constexpr uint16_t kPciCommandBusMaster = 1 << 2;
 inline constexpr uint16_t kPciCommandInterruptDisable = 1 << 10;
 
-/// The transitional virtio-net device QEMU offers; its subsystem id names the virtio type.
+/// The transitional virtio devices QEMU offers; the subsystem id names the virtio type.
 inline constexpr uint16_t kVirtioVendor = 0x1af4;
 inline constexpr uint16_t kVirtioNetTransitionalDevice = 0x1000;
 inline constexpr uint16_t kVirtioSubsystemNet = 1;
+inline constexpr uint16_t kVirtioBlockTransitionalDevice = 0x1001;
+inline constexpr uint16_t kVirtioSubsystemBlock = 2;
 
 /// One function found on the bus.
 struct PciFunction {
@@ -77,6 +79,8 @@ struct PciMatch {
 };
 inline constexpr PciMatch kVirtioNetMatch = {kVirtioVendor, kVirtioNetTransitionalDevice,
                                              kVirtioSubsystemNet};
+inline constexpr PciMatch kVirtioBlockMatch = {kVirtioVendor, kVirtioBlockTransitionalDevice,
+                                               kVirtioSubsystemBlock};
 
 /// The `index`-th matching function in bus order; kNotFound.
 Result<PciFunction> find_device(ConfigSpace& config, PciMatch match, size_t index = 0);
@@ -111,4 +115,4 @@ inline Result<uint16_t> enable_io_and_bus_master(ConfigSpace& config, PciAddress
                         kPciCommandInterruptDisable);
 }
 
-}  // namespace atoll_os::servers::net
+}  // namespace atoll_os::servers::devices

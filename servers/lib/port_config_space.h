@@ -4,7 +4,7 @@
 
 #include "pci.h"
 
-namespace atoll_os::servers::net {
+namespace atoll_os::servers::devices {
 
 class PortConfigSpace final : public ConfigSpace {
  public:
@@ -13,4 +13,4 @@ class PortConfigSpace final : public ConfigSpace {
                uint32_t value) override;
 };
 
-}  // namespace atoll_os::servers::net
+}  // namespace atoll_os::servers::devices

@@ -3,7 +3,7 @@
 
 #include <atomic>
 
-namespace atoll_os::servers::net {
+namespace atoll_os::servers::devices {
 
 /// What a barrier must keep in order. On x86-64 (TSO, write-back RAM) kPublish and kConsume
 /// cost nothing at run time but stop the compiler from reordering; kFull is an mfence. The
@@ -22,4 +22,4 @@ inline void ring_barrier(RingOrder order) {
   }
 }
 
-}  // namespace atoll_os::servers::net
+}  // namespace atoll_os::servers::devices

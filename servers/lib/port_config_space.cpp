@@ -3,7 +3,7 @@
 
 #include "atoll/port_io.h"
 
-namespace atoll_os::servers::net {
+namespace atoll_os::servers::devices {
 namespace {
 
 constexpr uint16_t kConfigAddress = 0xcf8;
@@ -27,4 +27,4 @@ void PortConfigSpace::write32(uint8_t bus, uint8_t device, uint8_t function, uin
   port_io::outl(kConfigData, value);
 }
 
-}  // namespace atoll_os::servers::net
+}  // namespace atoll_os::servers::devices
