@@ -49,7 +49,7 @@ uint64_t g_self_pid = 0;
 struct Tracked {
   uint64_t pid;
   uint64_t cpu_time_ns;  // at the last sample
-  uint64_t arrived_ms;   // 0: started here (or here before the balancer)
+  uint64_t arrived_ms;   // when first seen, if started on another node; 0: started here
   bool seen;             // in the current sample
 };
 
@@ -61,7 +61,6 @@ struct Sampler {
   size_t candidate_count = 0;
   NodeLoad others[kNodesMax] = {};
   size_t other_count = 0;
-  bool first_sample = true;
 };
 
 // A named service's endpoint from the name service; kNoHandle until it is registered.
@@ -116,7 +115,7 @@ void take_process(Clients& c, Sampler& s, const pm::ProcessEntry& e, uint64_t no
   if (t == nullptr) {
     if (s.tracked_count == kTrackedMax) return;  // bounded: the rest wait for a free slot
     t = &s.tracked[s.tracked_count++];
-    bool arrived = pm::pid_node(e.pid) != g_node && !s.first_sample;
+    bool arrived = pm::pid_node(e.pid) != g_node;  // started elsewhere: it came here
     *t = {e.pid, e.cpu_time_ns, arrived ? now_ms : 0, true};
     return;  // no interval to measure yet
   }
@@ -145,7 +144,6 @@ void sample_processes(Clients& c, Sampler& s, uint64_t now_ms) {
     if (s.tracked[i].seen) s.tracked[kept++] = s.tracked[i];
   }
   s.tracked_count = kept;
-  s.first_sample = false;
 }
 
 // What kind of outcome a plan is: a change of kind is logged, a repetition is not.
@@ -167,16 +165,31 @@ void record_last(const char* text) {
   protocols::set_text(g_shared.status.last, text, __builtin_strlen(text));
 }
 
+// A strategy migm refused as not built (kNotSupported): eager is used in its stead until
+// the parameters name another. Only the decider thread uses it.
+migm::Strategy g_unsupported{};
+
+// One migration with `strategy`, or eager if migm does not build it.
+Result<migm::MigrationRecord> migrate(Clients& c, const Move& m, migm::Strategy strategy) {
+  if (strategy == g_unsupported) strategy = migm::Strategy::kEager;
+  Result<migm::MigrationRecord> r = c.migm.migrate({m.pid, m.node, strategy});
+  if (r.ok() || r.error() != Error::kNotSupported || strategy == migm::Strategy::kEager) return r;
+  user::print("balancer: migm does not build strategy %s: eager instead\n",
+              migm::strategy_name(strategy));
+  g_unsupported = strategy;
+  return c.migm.migrate({m.pid, m.node, migm::Strategy::kEager});
+}
+
 // Asks migm for each move; the counts and the log say how each went.
 void carry_out(Clients& c, const Plan& plan, migm::Strategy strategy) {
   for (size_t i = 0; i < plan.count; ++i) {
     const Move& m = plan.moves[i];
-    Result<migm::MigrationRecord> r = c.migm.migrate({m.pid, m.node, strategy});
+    Result<migm::MigrationRecord> r = migrate(c, m, strategy);
     bool ok = r.ok() && r->error == 0;
     const char* why = !r.ok() ? c.migm.last_reason() : r->reason;
     if (ok) {
-      user::print("balancer: moved pid %lx to node %u (%s, %lu ms, frozen %lu ms)\n", m.pid,
-                  m.node, migm::strategy_name(r->strategy), r->total_ns / 1'000'000,
+      user::print("balancer: moved pid %lx to node %u (%s, %lu ms, frozen %lu ms)\n", m.pid, m.node,
+                  migm::strategy_name(r->strategy), r->total_ns / 1'000'000,
                   r->freeze_ns / 1'000'000);
     } else {
       user::print("balancer: moving pid %lx to node %u failed: %s\n", m.pid, m.node,
@@ -197,9 +210,15 @@ uint64_t decide_once(Clients& c, Sampler& s, uint64_t& last_move_ms, int& last_o
   uint64_t now_ms = user::now_ns() / 1'000'000;
   uint32_t own = 0;
   if (Result<abi::SystemInfo> info = user::system_info(); info.ok()) own = info->load_milli;
-  sample_others(c, s);
-  sample_processes(c, s, now_ms);
-  Situation situation{now_ms, last_move_ms, g_node, own, {s.others, s.other_count},
+  if (params.enabled != 0) {  // off: nothing is sampled, so nothing is disturbed
+    sample_others(c, s);
+    sample_processes(c, s, now_ms);
+  }
+  Situation situation{now_ms,
+                      last_move_ms,
+                      g_node,
+                      own,
+                      {s.others, s.other_count},
                       {s.candidates, s.candidate_count}};
   Plan plan = decide(params, situation);
   {

@@ -73,7 +73,8 @@ int least_loaded(const Situation& s, const uint32_t* estimate, const Candidate& 
 bool offers(const CpuFeatures& offered, const CpuFeatures& needed) {
   return (needed.leaf1_ecx & ~offered.leaf1_ecx) == 0 &&
          (needed.leaf1_edx & ~offered.leaf1_edx) == 0 &&
-         (needed.leaf7_ebx & ~offered.leaf7_ebx) == 0 && (needed.leaf7_ecx & ~offered.leaf7_ecx) == 0;
+         (needed.leaf7_ebx & ~offered.leaf7_ebx) == 0 &&
+         (needed.leaf7_ecx & ~offered.leaf7_ecx) == 0;
 }
 
 const char* check_params(const BalancerParams& p) {

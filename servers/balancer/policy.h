@@ -28,8 +28,7 @@ inline constexpr size_t kReasonMax = protocols::balancer::kDecisionTextMax;
 /// every second, waiting 3 s after moving (the kernel's load average has a 2 s time
 /// constant), letting arrivals settle 10 s, with the auto strategy.
 inline constexpr BalancerParams kDefaultParams{
-    0, 1500, 500, 1000, 3000, 10000, 6,
-    static_cast<uint32_t>(protocols::migm::Strategy::kAuto)};
+    0, 1500, 500, 1000, 3000, 10000, 6, static_cast<uint32_t>(protocols::migm::Strategy::kAuto)};
 
 /// Another node as the trader sees it.
 struct NodeLoad {

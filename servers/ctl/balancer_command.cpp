@@ -55,8 +55,8 @@ bool parse_load(std::string_view text, uint32_t& milli) {
 
 bool parse_value(const Key& key, std::string_view text, BalancerParams& values) {
   if (key.kind == ValueKind::kLoad) {
-    return parse_load(text, key.field == kFieldThreshold ? values.threshold_milli
-                                                         : values.margin_milli);
+    return parse_load(text,
+                      key.field == kFieldThreshold ? values.threshold_milli : values.margin_milli);
   }
   if (key.kind == ValueKind::kStrategy) {
     char name[16] = {};

@@ -40,8 +40,8 @@ struct Control {
   char reply_buffer[32 * 1024];
   protocols::pm::ProcessEntry entries[kMaxListed];
   protocols::pm::Client pm;
-  protocols::migm::Client migm;      // looked up at the first migrate
-  protocols::trader::Client trader;  // looked up at the first trader command
+  protocols::migm::Client migm;          // looked up at the first migrate
+  protocols::trader::Client trader;      // looked up at the first trader command
   protocols::balancer::Client balancer;  // looked up at the first balancer command
   protocols::trader::NodeOffer nodes[kMaxNodesListed];
   abi::Handle irq = abi::kNoHandle;

@@ -41,6 +41,16 @@ bool read_cluster(IpcmState& state, int argc, char** argv) {
   return true;
 }
 
+// Faults in every page of `object` now: ipcm's tables are static, and pages first touched
+// under traffic minutes later would look like memory the node lost (the migration tests
+// compare a node's free frames before and after).
+template <typename T>
+void fault_in(T& object) {
+  auto* bytes = reinterpret_cast<volatile uint8_t*>(&object);
+  for (size_t offset = 0; offset < sizeof(T); offset += 4096) bytes[offset] = bytes[offset];
+  bytes[sizeof(T) - 1] = bytes[sizeof(T) - 1];
+}
+
 // net starts beside ipcm and registers its name once its device is up: wait for it.
 void connect_net(IpcmState& state) {
   constexpr int kAttempts = 100;  // 5 s
@@ -65,6 +75,7 @@ int main(int argc, char** argv) {
   auto node = static_cast<uint16_t>(user::process_start().node);
   // The TSC, which QEMU runs from the host's clock, grows across boots: a boot id.
   static IpcmState state(node, user::read_tsc() | 1);
+  fault_in(state);
   bool clustered = read_cluster(state, argc, argv);
   if (clustered) connect_net(state);
   // init makes ipcm's endpoint (so that pm and migm hold system-badged copies for the

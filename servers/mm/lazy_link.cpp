@@ -86,7 +86,7 @@ void mark_broken(size_t slot, uint64_t migration_id, const char* why) {
   if (s.used && s.migration_id == migration_id && !s.broken) {
     s.broken = true;
     user::print(
-        "mm: pid %#lx: its pages' source failed (%s): the process dies on its next "
+        "mm: pid %#lx: its pages at the source cannot be had (%s): it dies on its next "
         "touch of one\n",
         s.pid, why);
   }
@@ -234,13 +234,14 @@ void end_link(size_t slot, const SlotView& v) {
     faults = s.remote_faults;
     wait_ns = s.remote_fault_ns;
   }
-  if (!v.broken) connect_link(slot, v);  // the source must hear it even if nothing was fetched
+  // The source must hear it even if nothing was fetched, and even if this side gave up on
+  // the link (a page it could not map): unless connecting failed, it is told. A dead source
+  // costs the lazy thread the link's timeouts, no more.
+  connect_link(slot, v);
   {
     LinkGuard guard(slot);
     Link& link = g_links[slot];
-    if (link.stream != nullptr && link.migration_id == v.migration_id && v.broken) {
-      (void)link.stream->close(0);  // the source failed: nobody to tell
-    } else if (link.stream != nullptr && link.migration_id == v.migration_id) {
+    if (link.stream != nullptr && link.migration_id == v.migration_id) {
       FetchRequest done =
           fetch_request(FetchKind::kDone, v.migration_id, v.pid, 0, faults, wait_ns);
       FetchReply reply;
@@ -386,10 +387,11 @@ Result<void> serve_done(PageServer& server, const FetchRequest& request) {
 }
 
 // One connection: a hello naming a residual this node serves, then requests until kDone.
-void serve_connection(PageServer& server) {
+// The migration it served (0 if none).
+uint64_t serve_connection(PageServer& server) {
   FetchRequest request;
   SliceError refusal{Error::kOk, ""};
-  if (!read_full(*server.stream, &request, sizeof(request), kLinkTimeoutNs).ok()) return;
+  if (!read_full(*server.stream, &request, sizeof(request), kLinkTimeoutNs).ok()) return 0;
   Error answer = Error::kOk;
   if (!check_request(request, &refusal).ok() || request.kind != FetchKind::kHello) {
     answer = Error::kBadFormat;
@@ -407,23 +409,28 @@ void serve_connection(PageServer& server) {
                 request.migration_id,
                 answer == Error::kBadFormat ? "malformed" : "no pages kept for it here");
   }
-  if (!send_reply(server, fetch_reply(FetchKind::kHello, answer), nullptr).ok() ||
-      answer != Error::kOk) {
-    return;
+  if (answer != Error::kOk) {
+    (void)send_reply(server, fetch_reply(FetchKind::kHello, answer), nullptr);
+    return 0;
+  }
+  if (!send_reply(server, fetch_reply(FetchKind::kHello, answer), nullptr).ok()) {
+    return migration_id;
   }
   for (;;) {
-    if (!read_full(*server.stream, &request, sizeof(request), kServeIdleNs).ok()) return;
+    if (!read_full(*server.stream, &request, sizeof(request), kServeIdleNs).ok()) {
+      return migration_id;
+    }
     Result<void> checked = check_request(request, &refusal);
     if (!checked.ok() || request.kind == FetchKind::kHello ||
         request.migration_id != migration_id || request.pid != pid) {
       (void)send_reply(server, fetch_reply(request.kind, Error::kBadFormat), nullptr);
-      return;
+      return migration_id;
     }
     if (request.kind == FetchKind::kDone) {
       (void)serve_done(server, request);
-      return;
+      return migration_id;
     }
-    if (!serve_pages(server, request).ok()) return;
+    if (!serve_pages(server, request).ok()) return migration_id;
   }
 }
 
@@ -432,7 +439,12 @@ void page_server_thread(void* argument) {
   for (;;) {
     (void)user::notification_wait(server.wakeup, abi::kForever);
     if (server.stream == nullptr) continue;
-    serve_connection(server);
+    uint64_t migration_id = serve_connection(server);
+    {
+      SpaceGuard guard(*g.lock);  // no more word can come over this link
+      Residual* r = g.service->residuals().find(migration_id);
+      if (migration_id != 0 && r != nullptr) r->final = true;
+    }
     (void)server.stream->close(kLinkTimeoutNs);
     __atomic_store_n(&server.stream, nullptr, __ATOMIC_RELEASE);
   }

@@ -188,6 +188,7 @@ Result<Empty> MemoryService::residual_end(const protocols::mm::MigrationRequest&
   TRY(require_system(call));
   Residual* residual = residuals_.find(request.migration_id);
   if (residual == nullptr) return call.fail(Error::kNotFound, "no pages kept for that id");
+  residual->final = true;  // undone before commit: no destination will ask
   abi::Handle holder = residuals_.finish(*residual, now_ns());
   if (holder != abi::kNoHandle) kernel_.destroy_holder(holder);
   return Empty{};

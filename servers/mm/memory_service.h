@@ -14,7 +14,7 @@
 namespace atoll_os::servers::mm {
 
 inline constexpr size_t kMaxSpaces = 256;
-inline constexpr uint64_t kDefaultPageQuota = 32768;  // 128 MiB per process unless pm says
+inline constexpr uint64_t kDefaultPageQuota = 98304;  // 384 MiB per process unless pm says
 /// Sends whose status space_send_status still answers (migm polls the newest).
 inline constexpr size_t kSendHistory = 8;
 

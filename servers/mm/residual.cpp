@@ -28,6 +28,7 @@ Result<Residual*> ResidualTable::open(uint64_t migration_id, uint64_t pid, abi::
   slot->remote_fault_ns = 0;
   slot->started_ns = now_ns;
   slot->ended_ns = 0;
+  slot->final = false;
   return slot;
 }
 
@@ -53,7 +54,9 @@ ResidualStatus ResidualTable::status(uint64_t migration_id, uint64_t now_ns) {
   status.migration_id = migration_id;
   Residual* entry = find(migration_id);
   if (entry == nullptr) return status;  // kNone
-  status.state = entry->state;
+  // Every page gone but the destination's last word (its fault counts) still to come: serving.
+  status.state = entry->state == ResidualState::kDone && !entry->final ? ResidualState::kServing
+                                                                       : entry->state;
   status.pages_held = entry->map.left();
   status.pages_served = entry->served;
   status.remote_faults = entry->remote_faults;

@@ -32,6 +32,9 @@ struct Residual {
   uint64_t remote_fault_ns = 0;
   uint64_t started_ns = 0;
   uint64_t ended_ns = 0;
+  // No more word can come from the destination (its link closed, or the migration was
+  // undone): the counts are final. status() says kDone only then.
+  bool final = false;
 };
 
 class ResidualTable {

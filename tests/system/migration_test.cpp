@@ -199,9 +199,12 @@ TEST_F(EagerMigrationTest, AHundredMigrationsLeaveBothNodesHoldingWhatTheyHeld) 
   auto counter = GuestProgram::start(ctl(0), "counter 0 50", kProgramWait);
   ASSERT_TRUE(is_ok(counter));
   ASSERT_TRUE(is_ok(counter->wait_for_line(LogPattern::substring("counter: 2 "), kProgramWait)));
-  // Ten round trips first: the servers' heaps grow to what migrations need (a few pages,
-  // measured: 4 frames a node over the first 50), then stay. A leak per migration would
-  // show below as at least one frame or object per migration.
+  // Ten round trips first: the servers' heaps grow to what migrations need. Heaps and the
+  // kernel's slabs keep their high-water mark, which still creeps by a frame now and then
+  // (measured: 1-3 frames a node over the next 100 migrations, no process's resident pages
+  // changing), so a few frames of slack are allowed. A leak of anything per migration — a
+  // task, a space, a page table, a page — costs at least one frame or object each time:
+  // 100 here, far beyond the slack. Kernel objects and spaces must match exactly.
   auto round_trips = [&](int count) {
     for (int i = 0; i < count; ++i) {
       ASSERT_TRUE(is_ok(migrate(ctl(0), counter->pid(), 1, "eager")));
@@ -213,6 +216,7 @@ TEST_F(EagerMigrationTest, AHundredMigrationsLeaveBothNodesHoldingWhatTheyHeld) 
   ASSERT_NO_FATAL_FAILURE(round_trips(10));
   const NodeHoldings before[2] = {settled_holdings(ctl(0)), settled_holdings(ctl(1))};
   constexpr int kRoundTrips = 50;
+  constexpr uint64_t kHighWaterSlackFrames = 8;
   for (int i = 0; i < kRoundTrips; ++i) {
     ASSERT_TRUE(is_ok(migrate(ctl(0), counter->pid(), 1, "eager")));
     auto back = migrate(ctl(1), counter->pid(), 0, "eager");
@@ -225,7 +229,10 @@ TEST_F(EagerMigrationTest, AHundredMigrationsLeaveBothNodesHoldingWhatTheyHeld) 
   for (int node = 0; node < 2; ++node) {
     EXPECT_EQ(after[node].kernel_objects, before[node].kernel_objects) << "node " << node;
     EXPECT_EQ(after[node].spaces, before[node].spaces) << "node " << node;
-    EXPECT_EQ(after[node].free_frames, before[node].free_frames) << "node " << node;
+    uint64_t lost = before[node].free_frames > after[node].free_frames
+                        ? before[node].free_frames - after[node].free_frames
+                        : 0;
+    EXPECT_LE(lost, kHighWaterSlackFrames) << "node " << node;
   }
   ASSERT_TRUE(is_ok(counter->wait_for_line(LogPattern::regex("counter: [0-9]+ "), kProgramWait)));
   ASSERT_TRUE(is_ok(counter->kill(kProgramWait)));

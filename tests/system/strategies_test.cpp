@@ -120,7 +120,10 @@ TEST_F(StrategiesTest, MemtouchKeepsEveryPageUnderEveryStrategyIdleAndWriting) {
 }
 
 TEST_F(StrategiesTest, AProcessEndingWithPagesAtTheSourceLetsTheSourceFreeThemAll) {
-  // A first round warms the servers' heaps (their pages stay theirs).
+  // A first round warms the servers' heaps (their pages stay theirs). A page link's stream
+  // may keep its few buffer pages in mm after it closes (net_client.h): kSlack allows them,
+  // against the 8192 pages of the process.
+  constexpr uint64_t kSlack = 16;
   for (int round = 0; round < 2; ++round) {
     const uint64_t before = free_frames(0);
     auto memtouch = GuestProgram::start(ctl(0), "memtouch 32M 1", kProgramWait);
@@ -132,11 +135,11 @@ TEST_F(StrategiesTest, AProcessEndingWithPagesAtTheSourceLetsTheSourceFreeThemAl
     memtouch->follow_to(ctl(1));
     ASSERT_TRUE(is_ok(memtouch->kill(kProgramWait)));  // before it has touched most pages
     uint64_t after = 0;
-    for (int i = 0; i < 50 && (after = free_frames(0)) < before; ++i) {
+    for (int i = 0; i < 50 && (after = free_frames(0)) + kSlack < before; ++i) {
       std::this_thread::sleep_for(200ms);
     }
     if (round == 1) {
-      EXPECT_GE(after, before) << "node 0 keeps " << before - after << " frames";
+      EXPECT_GE(after + kSlack, before) << "node 0 keeps " << before - after << " frames";
     }
   }
   cluster()->node(0).poll_log();
@@ -160,7 +163,8 @@ TEST_F(LazySourceDeathTest, AProcessWhosePagesSourceDiesIsKilledWithAReasonNotHu
   EXPECT_FALSE(exit->succeeded()) << exit->state;
   std::cerr << "memtouch ended: " << exit->state << " " << exit->code << std::endl;
   cluster()->node(1).poll_log();
-  EXPECT_TRUE(cluster()->node(1).log().contains(LogPattern::substring("its pages' source failed")));
+  EXPECT_TRUE(cluster()->node(1).log().contains(
+      LogPattern::substring("its pages at the source cannot be had")));
   // The node goes on: a new process runs there.
   auto counter = GuestProgram::start(ctl(1), "counter 3 10", kProgramWait);
   ASSERT_TRUE(is_ok(counter));

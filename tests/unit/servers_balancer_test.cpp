@@ -113,8 +113,8 @@ TEST(BalancerPolicy, ItWaitsForTheLoadsToShowItsLastMove) {
 
 TEST(BalancerPolicy, IdleAndJustArrivedProcessesStay) {
   Table t = crowded(4, 2);
-  t.candidates[0].recent_cpu_ns = 0;                            // idle: adds no load
-  t.candidates[1].arrived_ms = t.now_ms - 1000;                 // arrived a second ago
+  t.candidates[0].recent_cpu_ns = 0;                                 // idle: adds no load
+  t.candidates[1].arrived_ms = t.now_ms - 1000;                      // arrived a second ago
   t.candidates[2].arrived_ms = t.now_ms - kDefaultParams.settle_ms;  // settled
   Plan plan = t.decide();
   ASSERT_EQ(plan.count, 2u) << plan.reason;  // 4 : 0 -> 2 : 2, only the two that may move

@@ -205,6 +205,11 @@ TEST(ResidualTable, ServesAtMostItsBoundAndReusesFinishedSlotsOldestFirst) {
   EXPECT_EQ(table->finish(*table->find(2), 60), abi::kNoHandle);  // once
   EXPECT_EQ(table->finish(*table->find(3), 40), abi::Handle(103));
   protocols::mm::ResidualStatus status = table->status(2, 1000);
+  // Every page gone, but the destination's fault counts may still come: not done yet.
+  EXPECT_EQ(status.state, protocols::mm::ResidualState::kServing);
+  EXPECT_EQ(status.pages_held, 0u);
+  table->find(2)->final = true;  // its link closed
+  status = table->status(2, 1000);
   EXPECT_EQ(status.state, protocols::mm::ResidualState::kDone);
   EXPECT_EQ(status.held_ns, 48u);
   EXPECT_EQ(table->status(1, 1000).held_ns, 999u);  // still serving: until now

@@ -100,6 +100,22 @@ TEST(MigrateBenchTest, NodeMemoryHoldsTwoCopiesOfTheLargest) {
   EXPECT_EQ(bench_node_memory({100 << 20}), "384M");  // 328M rounded up to 64M steps
 }
 
+TEST(MigrateBenchTest, RefusedStrategiesAreSkippedEverywhereFailedSizesOnlyThere) {
+  std::vector<MigrateBenchRecord> done = {row("eager", 1 << 20, "idle", 40)};
+  EXPECT_FALSE(matrix_skips(done, "eager", 1 << 20));
+  MigrateBenchRecord failed = row("eager", 256 << 20, "idle", 0);
+  failed.status = "failed";
+  done.push_back(failed);
+  EXPECT_TRUE(matrix_skips(done, "eager", 256 << 20));
+  EXPECT_FALSE(matrix_skips(done, "eager", 64 << 20));
+  EXPECT_FALSE(matrix_skips(done, "precopy", 256 << 20));
+  MigrateBenchRecord refused = row("flush", 1 << 20, "idle", 0);
+  refused.status = "not supported";
+  done.push_back(refused);
+  EXPECT_TRUE(matrix_skips(done, "flush", 64 << 20));
+  EXPECT_FALSE(matrix_skips(done, "lazy", 1 << 20));
+}
+
 TEST(MigrateBenchTest, TouchRatesAroundAMove) {
   const std::vector<std::string> lines = {
       "memtouch: touched 256 pages, checksum 0x1",

@@ -23,11 +23,10 @@ void print_state(const BalancerState& s) {
       "last: %s\n",
       s.node, s.enabled ? "on" : "off", s.threshold.c_str(), s.margin.c_str(),
       static_cast<unsigned long long>(s.interval_ms),
-      static_cast<unsigned long long>(s.cooldown_ms),
-      static_cast<unsigned long long>(s.settle_ms), static_cast<unsigned long long>(s.max_moves),
-      s.strategy.c_str(), s.load.c_str(), static_cast<unsigned long long>(s.decisions),
-      static_cast<unsigned long long>(s.migrations), static_cast<unsigned long long>(s.failures),
-      s.last.empty() ? "-" : s.last.c_str());
+      static_cast<unsigned long long>(s.cooldown_ms), static_cast<unsigned long long>(s.settle_ms),
+      static_cast<unsigned long long>(s.max_moves), s.strategy.c_str(), s.load.c_str(),
+      static_cast<unsigned long long>(s.decisions), static_cast<unsigned long long>(s.migrations),
+      static_cast<unsigned long long>(s.failures), s.last.empty() ? "-" : s.last.c_str());
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include "hostlib/build_tree.h"
 #include "hostlib/ipc_bench.h"
 #include "hostlib/migrate_bench.h"
+#include "hostlib/migrate_model_check.h"
 #include "hostlib/net_bench.h"
 #include "hostlib/pagestore_bench.h"
 #include "hostlib/rpc_bench.h"
@@ -139,7 +140,8 @@ int bench_migrate(const CliOptions& options) {
   if (!result) return report(result.failure());
   auto file = write_migrate_bench(*result, results_dir(options, "migrate"));
   if (!file) return report(file.failure());
-  printf("%s\n[%s]\n", migrate_bench_summary(*result).c_str(), file->parent_path().c_str());
+  printf("%s\n%s\n[%s]\n", migrate_bench_summary(*result).c_str(),
+         migrate_model_check(*result).c_str(), file->parent_path().c_str());
   for (const MigrateBenchRecord& r : result->records) {
     if (r.status == "failed") return 1;  // refused strategies are expected; failures are not
   }
@@ -172,8 +174,8 @@ int bench_balance(const CliOptions& options) {
   BalanceBenchPlan plan;
   plan.millions = kBalanceMillions;
   // One batch under TCG takes about a minute with the balancers off: allow ten.
-  auto batch_timeout = std::max<std::chrono::milliseconds>(options.timeout * 5,
-                                                           std::chrono::minutes(10));
+  auto batch_timeout =
+      std::max<std::chrono::milliseconds>(options.timeout * 5, std::chrono::minutes(10));
   auto result = measure_balance(*config, plan, batch_timeout);
   if (!result) return report(result.failure());
   auto file = write_balance_bench(*result, results_dir(options, "balance"));

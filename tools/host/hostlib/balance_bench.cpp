@@ -1,7 +1,9 @@
 // The balance benchmark: jobs on node 0, followed across the nodes until they all end.
 #include "hostlib/balance_bench.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -47,15 +49,15 @@ HostResult<BalanceRun> run_balance_batch(Cluster& cluster, const BalanceBenchPla
   const auto started = Clock::now();
   std::vector<uint64_t> pids;
   for (unsigned j = 0; j < plan.jobs; ++j) {
-    JsonValue reply = HOST_TRY(nodes[0]->command_ok(
-        "run cpuburn " + std::to_string(plan.millions), kBenchReplyWait));
+    JsonValue reply = HOST_TRY(
+        nodes[0]->command_ok("run cpuburn " + std::to_string(plan.millions), kBenchReplyWait));
     auto pid = reply.uint64_at("pid");
     if (!pid) return fail(Error::kBadFormat, "no pid in " + reply.to_json());
     pids.push_back(*pid);
   }
   JobWatch watch(nodes, pids);
   BalanceRun run;
-  size_t peak_nodes = 0;
+  size_t peak_score = 0;
   const auto deadline = started + timeout;
   while (!watch.all_done()) {
     if (Clock::now() > deadline) {
@@ -64,10 +66,14 @@ HostResult<BalanceRun> run_balance_batch(Cluster& cluster, const BalanceBenchPla
                                         "placement " + watch.placement());
     }
     HOST_TRY(watch.poll(kBenchReplyWait));
-    std::set<unsigned> busy;
-    for (const auto& [pid, node] : watch.where()) busy.insert(node);
-    if (busy.size() > peak_nodes) {
-      peak_nodes = busy.size();
+    // The most even placement of all the jobs: most nodes busy, then the fewest on one.
+    std::map<unsigned, size_t> busy;
+    for (const auto& [pid, node] : watch.where()) ++busy[node];
+    size_t most = 0;
+    for (const auto& [node, count] : busy) most = std::max(most, count);
+    size_t score = busy.size() * 1000 - most;
+    if (watch.where().size() == plan.jobs && score > peak_score) {
+      peak_score = score;
       run.peak = watch.placement();
     }
     if (!watch.all_done()) std::this_thread::sleep_for(kPollInterval);

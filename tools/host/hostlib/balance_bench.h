@@ -13,9 +13,9 @@
 
 namespace atoll_os::host {
 
-/// cpuburn's work per job in the benchmark: about 6 s of one TCG vCPU each, so that eight
-/// on one node take about a minute (docs/benchmarks.md).
-inline constexpr uint64_t kBalanceMillions = 1200;
+/// cpuburn's work per job in the benchmark: about 6 s of one TCG vCPU on a free host core
+/// (some 700 million steps/s), so that eight on one node take 45-60 s (docs/benchmarks.md).
+inline constexpr uint64_t kBalanceMillions = 4000;
 
 struct BalanceBenchPlan {
   unsigned jobs = 8;
@@ -24,11 +24,11 @@ struct BalanceBenchPlan {
 
 /// One batch: every job started on node 0, each polled on every node until it ended.
 struct BalanceRun {
-  double seconds = 0;     // first start to the last end (host clock)
+  double seconds = 0;       // first start to the last end (host clock)
   uint64_t migrations = 0;  // the balancers' successful migrations during it
   uint64_t failures = 0;
   unsigned nodes_used = 0;  // nodes that ran some job
-  std::string peak;         // the placement when most nodes were busy: "0:2 1:2 2:2 3:2"
+  std::string peak;         // the most even placement of all jobs seen: "0:2 1:2 2:2 3:2"
 };
 
 struct BalanceBenchResult {

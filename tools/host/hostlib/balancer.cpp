@@ -134,8 +134,8 @@ HostResult<void> check_cpuburn_results(const JobWatch& watch, uint64_t millions)
       std::string last = lines != watch.lines().end() && !lines->second.empty()
                              ? lines->second.back()
                              : "(no output)";
-      return fail(Error::kBadFormat, "job " + std::to_string(pid) + " " + exit +
-                                         ", wanted '" + expected + "', last line: " + last);
+      return fail(Error::kBadFormat, "job " + std::to_string(pid) + " " + exit + ", wanted '" +
+                                         expected + "', last line: " + last);
     }
   }
   return {};

@@ -40,7 +40,7 @@ struct MigrateBenchPlan {
 };
 
 /// One migration of the matrix, with the keys results.json uses; or the one row of a
-/// strategy the cluster refused or that failed, after which the matrix skips the strategy.
+/// strategy the cluster refused, or of a cell that failed (see matrix_skips).
 struct MigrateBenchRecord {
   std::string strategy;
   std::string status = "ok";  // "ok", "not supported" (refused with kNotSupported), "failed"
@@ -52,8 +52,9 @@ struct MigrateBenchRecord {
   double freeze_ms = 0;
   uint64_t bytes_sent = 0;
   uint64_t pages_sent = 0;
-  uint64_t rounds = 0;     // precopy's live rounds
-  double residual_ms = 0;  // lazy, postcopy: the source served pages this long
+  uint64_t address_space_bytes = 0;  // resident pages * 4096 when frozen
+  uint64_t rounds = 0;               // precopy's live rounds
+  double residual_ms = 0;            // lazy, postcopy: the source served pages this long
   uint64_t remote_faults = 0;
   double remote_fault_ms = 0;
   double link_mib_per_s = 0;
@@ -70,6 +71,8 @@ struct MigrateBenchResult {
   std::vector<MigrateBenchRecord> records;
 };
 
+/// 1048576 -> "1M", 102400 -> "100K", as --sizes writes them.
+std::string size_text(uint64_t bytes);
 /// "100K,1M,64M" -> bytes (up to 256M); kInvalidArgument names a bad item.
 HostResult<std::vector<uint64_t>> parse_sizes(const std::string& text);
 /// "eager", "eager,lazy" or "all" -> names; kInvalidArgument for an unknown one.
@@ -78,8 +81,15 @@ HostResult<std::vector<std::string>> parse_strategies(const std::string& text);
 /// another word.
 HostResult<std::vector<DirtyLevel>> parse_dirty(const std::string& text);
 
-/// Guest memory each node needs to hold the largest process of `sizes` (and a second copy
-/// while it moves in): 256M, or the largest size times two plus 128M, rounded to 64M.
+/// Whether the matrix skips `strategy` at `size`, given the records so far: a strategy the
+/// cluster refused (kNotSupported) is skipped everywhere; one that failed at a size is
+/// skipped at that size (at any dirty rate and repeat) and runs on at the others.
+bool matrix_skips(const std::vector<MigrateBenchRecord>& done, const std::string& strategy,
+                  uint64_t size);
+
+/// Guest memory each node needs for the largest process of `sizes` twice over (the source
+/// of a lazy move still holds the last process's pages when the next one starts there):
+/// the largest size times two plus 128M for the system, rounded up to 64M, at least 256M.
 std::string bench_node_memory(const std::vector<uint64_t>& sizes);
 
 /// The touch rates (page writes per second) of memtouch's "memtouch: rate touches=N ms=M"
