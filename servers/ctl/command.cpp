@@ -1,6 +1,8 @@
 // Splitting a command line into words and checking each command's arguments.
 #include "command.h"
 
+#include "../migm/cost_model.h"
+
 #include "atoll/text.h"
 #include "balancer_command.h"
 
@@ -28,7 +30,7 @@ constexpr Usage kUsages[] = {
     {CommandKind::kPs, "ps", 0, 0, "usage: ps"},
     {CommandKind::kRun, "run", 1, 1 + kMaxRunArguments, "usage: run NAME [ARGUMENT...]"},
     {CommandKind::kKill, "kill", 1, 1, "usage: kill PID"},
-    {CommandKind::kMigrate, "migrate", 2, 3, "usage: migrate PID NODE [STRATEGY]"},
+    {CommandKind::kMigrate, "migrate", 2, 4, "usage: migrate PID NODE [STRATEGY [OBJECTIVE]]"},
     {CommandKind::kMem, "mem", 0, 0, "usage: mem"},
     {CommandKind::kStats, "stats", 0, 0, "usage: stats"},
     {CommandKind::kHelp, "help", 0, 0, "usage: help"},
@@ -117,12 +119,27 @@ Result<Command> parse_command(std::string_view line, CommandError* error) {
     command.node = *node;
     command.strategy = protocols::migm::Strategy::kEager;
     char name[16] = {};
-    if (count == 3 && (words[2].size() >= sizeof(name) ||
+    if (count >= 3 && (words[2].size() >= sizeof(name) ||
                        (__builtin_memcpy(name, words[2].data(), words[2].size()),
                         !protocols::migm::parse_strategy(name, command.strategy)))) {
       return fail("bad_command",
                   "unknown strategy; the strategies: eager, precopy, lazy, postcopy, flush, "
                   "eager-dirty, auto");
+    }
+    if (count == 4) {
+      char objective[16] = {};
+      servers::migm::Objective parsed{};
+      if (command.strategy != protocols::migm::Strategy::kAuto) {
+        return fail("bad_command", "only auto takes an objective");
+      }
+      if (words[3].size() >= sizeof(objective) ||
+          (__builtin_memcpy(objective, words[3].data(), words[3].size()),
+           !servers::migm::parse_objective(objective, parsed))) {
+        return fail("bad_command",
+                    "unknown objective; the objectives: freeze, total, traffic, "
+                    "no-residual");
+      }
+      command.objective = static_cast<uint32_t>(parsed);
     }
   }
   return command;

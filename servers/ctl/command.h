@@ -2,9 +2,10 @@
 //   ps                 the processes
 //   run NAME ARGS...   start boot module NAME with arguments
 //   kill PID           end a process
-//   migrate PID NODE [STRATEGY]
+//   migrate PID NODE [STRATEGY [OBJECTIVE]]
 //                      move a process of this node to NODE (strategy eager by default);
-//                      NODE "any": the least loaded homogeneous node the trader knows
+//                      NODE "any": the least loaded homogeneous node the trader knows;
+//                      auto's OBJECTIVE: freeze (default), total, traffic, no-residual
 //   trader query [CONSTRAINT] [prefer min|max ATTRIBUTE]
 //                      the node the trader prefers among those satisfying the constraint
 //   trader view        the trader's cluster-wide view: every node's attributes and age
@@ -63,6 +64,7 @@ struct Command {
   uint64_t pid;                        // kKill, kMigrate; kMigration: the migration id
   uint64_t node;                       // kMigrate
   protocols::migm::Strategy strategy;  // kMigrate
+  uint32_t objective;                  // kMigrate with auto: 0 (shortest freeze) or Objective
   TraderAction trader_action;          // kTrader
   std::string_view text;               // kTrader kQuery: the query, as typed
   BalancerAction balancer_action;      // kBalancer

@@ -65,6 +65,7 @@ void render_migration(JsonWriter& json, const protocols::migm::MigrationRecord& 
     json.field("error", error_name(static_cast<Error>(record.error)))
         .field("reason", std::string_view(record.reason));
   }
+  if (ok && record.auto_chosen != 0) json.field("auto_reason", std::string_view(record.reason));
   json.field("pid", record.pid)
       .field("from", uint64_t{record.from_node})
       .field("to", uint64_t{record.to_node})

@@ -2,7 +2,8 @@
 // move its own slice there (docs/migration.md). It serves `migrate` to local clients (ctl)
 // on its endpoint "migm", and its peers on the ipcm port "migm.N".
 //
-// Arguments (from the manifest): $node $ip $nodes, and the capability "mm" (a system-badged
+// Arguments (from the manifest): $node $ip $nodes $pagestore (the page store's node, for
+// flush and eager-dirty), and the capability "mm" (a system-badged
 // endpoint of mm, for mm's migration operations). pm is reached through ProcessStart with
 // the privilege of a system server.
 #include "../lib/serve.h"
@@ -19,6 +20,8 @@
 #include "atoll/user/print.h"
 #include "atoll/user/runtime.h"
 #include "atoll/user/thread.h"
+#include "cost_model.h"
+#include "link_history.h"
 #include "peer_wire.h"
 
 namespace atoll_os::servers::migm {
@@ -42,6 +45,7 @@ struct Cluster {
   uint32_t node = 0;
   uint32_t nodes = 1;
   uint32_t node0_ip = 0;  // network byte order
+  uint32_t store_node = 0;  // the page store's (pagestore=, absent: node 0)
   uint32_t ip_of(uint32_t n) const { return __builtin_bswap32(__builtin_bswap32(node0_ip) + n); }
 };
 
@@ -81,6 +85,13 @@ bool read_cluster(int argc, char** argv) {
     return false;
   }
   g_cluster.nodes = static_cast<uint32_t>(*count);
+  // The page store's node (flush, eager-dirty): pagestore=S, node 0 without it.
+  std::string_view store = argument_value(argc, argv, "pagestore");
+  Result<uint64_t> store_node = store.empty() ? Result<uint64_t>(0)
+                                              : user::parse_unsigned(store.data());
+  if (store_node.ok() && *store_node < *count) {
+    g_cluster.store_node = static_cast<uint32_t>(*store_node);
+  }
   g_cluster.node0_ip = __builtin_bswap32(__builtin_bswap32(*own) - g_cluster.node);
   return true;
 }
@@ -167,7 +178,9 @@ class SyscallSourceSteps final : public MigrationSteps {
     Result<abi::Handle> copy =
         user::handle_duplicate(memory_done_, abi::kRightWrite | abi::kRightTransfer);
     if (copy.ok()) handles.add(*copy);
-    Result<Empty> started = g_mm.space_send({pid, id, g_cluster.ip_of(node), mode}, &handles);
+    const uint32_t store_ip = mm::uses_store(mode) ? g_cluster.ip_of(g_cluster.store_node) : 0;
+    Result<Empty> started =
+        g_mm.space_send({pid, id, g_cluster.ip_of(node), mode, store_ip, 0}, &handles);
     if (!started.ok()) return fail(started.error(), g_mm.last_reason());
     const uint64_t give_up = user::now_ns() + kMemorySliceTimeout;
     for (;;) {
@@ -375,12 +388,28 @@ class MigrationService {
     if (r.node == g_cluster.node) {
       return call.fail(Error::kInvalidArgument, "the process is already on that node");
     }
-    if (!has_plan(r.strategy)) {
+    bool automatic = r.strategy == Strategy::kAuto;
+    if (!automatic && !has_plan(r.strategy)) {
       return call.fail(Error::kNotSupported, "that strategy is not built yet (issue 7)");
     }
+    if (automatic && r.objective > uint32_t(Objective::kNoResidual)) {
+      return call.fail(Error::kInvalidArgument, "no such objective");
+    }
     uint64_t id = (uint64_t{g_cluster.node} << 48) | (++serial_ & ((uint64_t{1} << 48) - 1));
-    MigrationPlan plan{r.pid, g_cluster.node, r.node, id, r.strategy, {}};
+    Strategy strategy = r.strategy;
+    if (automatic) {
+      Result<Choice> chosen = choose_strategy(r);
+      if (!chosen.ok()) return refused_by_auto(r, id, chosen.error());
+      strategy = chosen->strategy;
+      copy_reason(auto_reason_, sizeof(auto_reason_), chosen->reason);
+    }
+    MigrationPlan plan{r.pid, g_cluster.node, r.node, id, strategy, {}};
     MigrationRecord record = run_plan(steps_, plan, features_of(r.pid));
+    links_.note(record);
+    if (automatic) {
+      record.auto_chosen = 1;
+      if (record.error == 0) copy_reason(record.reason, sizeof(record.reason), auto_reason_);
+    }
     remember(record);
     user::print("migm: pid 0x%lx to node %u: %s%s%s (total %lu us, frozen %lu us)\n", r.pid, r.node,
                 record.error == 0 ? "done" : "failed", record.error == 0 ? "" : ": ", record.reason,
@@ -410,6 +439,71 @@ class MigrationService {
 
  private:
   void remember(const MigrationRecord& record) { records_[next_record_++ % kRecords] = record; }
+
+  // What auto's cost model is fed, measured now: the process's size (pm), its dirty rate
+  // (two samples of mm's dirty bits kDirtyWindowMs apart), the link as migrations to that
+  // node measured it, and which strategies this node builds.
+  Result<Choice> choose_strategy(const protocols::migm::MigrateRequest& r) {
+    Result<pm::DescribeReply> described = g_pm.migrate_describe({r.pid});
+    if (!described.ok()) return fail_auto(described.error(), g_pm.last_reason());
+    Result<mm::DirtySample> first = g_mm.dirty_sample({r.pid});
+    if (!first.ok()) return fail_auto(first.error(), g_mm.last_reason());
+    const uint64_t start = user::now_ns();
+    (void)user::sleep_ms(kDirtyWindowMs);
+    Result<mm::DirtySample> second = g_mm.dirty_sample({r.pid});
+    if (!second.ok()) return fail_auto(second.error(), g_mm.last_reason());
+    const uint64_t window_ns = user::now_ns() - start;
+    CostInputs in;
+    in.link_bytes_per_s = links_.bytes_per_s(r.node);
+    in.rtt_ns = links_.rtt_ns(r.node);
+    in.resident_pages = described->resident_pages;
+    in.address_space_pages =
+        second->region_pages > in.resident_pages ? second->region_pages : in.resident_pages;
+    in.dirty_pages_per_s = second->dirty_pages * 1'000'000'000 / (window_ns + 1);
+    in.store_available = has_plan(Strategy::kFlush) || has_plan(Strategy::kEagerDirty);
+    in.store_put_bytes_per_s = kStorePutBytesPerS;
+    in.store_get_bytes_per_s = kStoreGetBytesPerS;
+    in.objective = r.objective == 0 ? Objective::kShortestFreeze : Objective(r.objective);
+    for (uint32_t s = uint32_t(Strategy::kEager); s < uint32_t(Strategy::kAuto); ++s) {
+      if (has_plan(Strategy(s))) in.built |= 1u << s;
+    }
+    const char* why = nullptr;
+    Result<Choice> choice = choose(in, CostParams{}, &why);
+    if (!choice.ok()) return fail_auto(choice.error(), why);
+    return choice;
+  }
+
+  Err fail_auto(Error error, const char* why) {
+    copy_reason(auto_reason_, sizeof(auto_reason_), why);
+    return Err(error);
+  }
+
+  // auto could not choose: nothing was done, and the record says why.
+  MigrationRecord refused_by_auto(const protocols::migm::MigrateRequest& r, uint64_t id,
+                                  Error error) {
+    MigrationRecord record{};
+    record.migration_id = id;
+    record.pid = r.pid;
+    record.from_node = g_cluster.node;
+    record.to_node = r.node;
+    record.strategy = Strategy::kAuto;
+    record.error = static_cast<int32_t>(error);
+    record.auto_chosen = 1;
+    char reason[sizeof(record.reason)];
+    copy_reason(reason, sizeof(reason), auto_reason_);
+    copy_reason(record.reason, sizeof(record.reason), "auto: ");
+    size_t used = __builtin_strlen(record.reason);
+    copy_reason(record.reason + used, sizeof(record.reason) - used, reason);
+    remember(record);
+    return record;
+  }
+
+  static constexpr uint64_t kDirtyWindowMs = 200;
+  // The page store's speeds as bench pagestore measured them (docs/pagestore.md).
+  static constexpr uint64_t kStorePutBytesPerS = 12ull << 20;
+  static constexpr uint64_t kStoreGetBytesPerS = 25ull << 20;
+  LinkHistory links_;
+  char auto_reason_[kReasonMax] = {};
 
   static constexpr size_t kRecords = 16;
   MigrationRecord records_[kRecords] = {};

@@ -1,5 +1,5 @@
-// The plans (eager, precopy, lazy, postcopy), step by step, with the undo of every step
-// before commit, and pre-copy's stop rule.
+// The plans (eager, precopy, lazy, postcopy, flush, eager-dirty), step by step, with the undo of
+// every step before commit, and pre-copy's stop rule.
 #include "source.h"
 
 namespace atoll_os::servers::migm {
@@ -50,6 +50,7 @@ class EagerRun {
     if (protocols::migm::leaves_residual(record_.strategy) && residual_kept_) {
       steps_.drop_residual(record_.migration_id);
     }
+    if (store_used_) (void)pages(protocols::mm::SendMode::kStoreDrop);
     steps_.abort(record_.to_node, record_.pid, record_.migration_id);
   }
 
@@ -80,6 +81,7 @@ class EagerRun {
       return;  // refused: nothing was prepared there
     }
     if (record_.strategy == Strategy::kPrecopy && !precopy_rounds()) return undo(false);
+    if (record_.strategy == Strategy::kEagerDirty && !store_save()) return undo(false);
     const uint64_t frozen_at = steps_.now_ns();
     if (!timed(SourcePhase::kFreeze, record_.freeze_step_ns,
                [&] { return steps_.freeze(record_.pid); })) {
@@ -110,6 +112,8 @@ class EagerRun {
     using protocols::mm::SendMode;
     switch (record_.strategy) {
       case Strategy::kPrecopy: return pages(SendMode::kPrecopyDirty);
+      case Strategy::kFlush: store_used_ = true; return pages(SendMode::kFlush);
+      case Strategy::kEagerDirty: return pages(SendMode::kEagerDirty);
       case Strategy::kLazy:
       case Strategy::kPostcopy: {
         residual_kept_ = true;  // a failure may come after mm kept the pages
@@ -121,6 +125,20 @@ class EagerRun {
 
   Result<SliceCost> pages(protocols::mm::SendMode mode) {
     return steps_.send_pages(record_.pid, record_.migration_id, record_.to_node, mode);
+  }
+
+  // eager-dirty's live save of every resident page to the store, counted as a live round;
+  // false (recorded) on failure.
+  bool store_save() {
+    store_used_ = true;  // a refused put stores nothing, but the process may have pages there
+    uint64_t elapsed = 0;
+    if (!timed(SourcePhase::kStoreSave, elapsed,
+               [&] { return add_cost(pages(protocols::mm::SendMode::kStoreSave)); })) {
+      return false;
+    }
+    record_.precopy_ns += elapsed;
+    ++record_.rounds;
+    return true;
   }
 
   // Pre-copy's live rounds, until the stop rule says freeze; false (recorded) on failure.
@@ -174,6 +192,7 @@ class EagerRun {
   MigrationRecord& record_;
   PrecopyParams precopy_;
   bool residual_kept_ = false;
+  bool store_used_ = false;  // flush, eager-dirty: the store may hold pages of it
   SourcePhase phase_ = SourcePhase::kDescribe;
 };
 
@@ -185,6 +204,7 @@ const char* phase_name(SourcePhase phase) {
     case SourcePhase::kPropose: return "negotiate";
     case SourcePhase::kFreeze: return "freeze";
     case SourcePhase::kPrecopy: return "precopy";
+    case SourcePhase::kStoreSave: return "store";
     case SourcePhase::kSendMemory: return "memory";
     case SourcePhase::kSendPorts: return "ports";
     case SourcePhase::kSendProcess: return "process";
@@ -231,7 +251,8 @@ PrecopyDecision precopy_next(const PrecopyParams& params, uint32_t rounds, uint6
 
 bool has_plan(Strategy strategy) {
   return strategy == Strategy::kEager || strategy == Strategy::kPrecopy ||
-         strategy == Strategy::kLazy || strategy == Strategy::kPostcopy;
+         strategy == Strategy::kLazy || strategy == Strategy::kPostcopy ||
+         strategy == Strategy::kFlush || strategy == Strategy::kEagerDirty;
 }
 
 MigrationRecord run_plan(MigrationSteps& steps, const MigrationPlan& plan,

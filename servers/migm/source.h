@@ -63,7 +63,9 @@ class MigrationSteps {
   virtual Result<SliceCost> send_ports(uint64_t pid, uint64_t migration_id, uint32_t node) = 0;
   virtual Result<SliceCost> send_process(uint64_t pid, uint64_t migration_id, uint32_t node) = 0;
   /// A memory slice of another kind than eager's (protocols::mm::SendMode): precopy's rounds
-  /// (the first ones while the process runs), lazy's and postcopy's page map.
+  /// (the first ones while the process runs), lazy's and postcopy's page map, flush's and
+  /// eager-dirty's page store work (the steps name the store to mm: uses_store(mode)), and
+  /// kStoreDrop, the undo of what they put there.
   virtual Result<SliceCost> send_pages(uint64_t pid, uint64_t migration_id, uint32_t node,
                                        protocols::mm::SendMode mode) = 0;
   /// Undoes a lazy or postcopy memory slice before commit: the source's mm lets go of the
@@ -107,7 +109,8 @@ enum class SourcePhase {
   kDescribe,
   kPropose,
   kFreeze,
-  kPrecopy,  // a live round
+  kPrecopy,    // a live round
+  kStoreSave,  // eager-dirty's live save to the page store
   kSendMemory,
   kSendPorts,
   kSendProcess,
@@ -139,6 +142,12 @@ struct MigrationPlan {
 ///   says so, then freeze and a last kPrecopyDirty round, then as eager;
 /// - lazy, postcopy: freeze, send_pages kLazy / kPostcopy (the page map only), then as eager;
 ///   an undo before commit also drops what the source's mm kept (drop_residual).
+/// - flush: freeze, send_pages kFlush (every resident page to the store, the map to the
+///   destination), then as eager;
+/// - eager-dirty: send_pages kStoreSave while it runs (counted as one live round), freeze,
+///   send_pages kEagerDirty (the pages dirtied since, the map of the rest), then as eager.
+///   For both, an undo after the store was asked also sends kStoreDrop (the store forgets
+///   the process; a refused put has stored nothing, but earlier puts of it may be there).
 /// A strategy without a plan is refused (kNotSupported) before anything is done.
 MigrationRecord run_plan(MigrationSteps& steps, const MigrationPlan& plan,
                          const CpuFeatures& features);

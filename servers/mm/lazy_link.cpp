@@ -4,6 +4,7 @@
 // links, streams postcopy's pages in the background and tells the source when it may free
 // everything. Only the lazy thread and the page servers, which run below mm's main loop,
 // allocate (connect, close); the pager threads only read and write an open link.
+#include "../lib/pagestore_client.h"
 #include "../lib/slice_channel.h"
 #include "atoll/user/clock.h"
 #include "atoll/user/print.h"
@@ -55,8 +56,12 @@ struct Link {
   uint64_t migration_id = 0;      // whose link it is
   bool failed = false;            // connecting failed: the source is gone
   const char* why = "";
+  // flush, eager-dirty: the page store instead of the source (stream unused), connected
+  // by the lazy thread as a stream is
+  pagestore::PageStoreClient* store = nullptr;
 };
 Link g_links[kMaxLazySpaces];
+uint8_t g_store_buffers[kMaxLazySpaces][pagestore::kMinClientBuffer];
 // Remote faults waiting for each link: the background stream yields to them.
 uint32_t g_demand[kMaxLazySpaces];
 
@@ -66,6 +71,7 @@ struct SlotView {
   bool ending;
   bool broken;
   bool push;  // and pushing: postcopy's background stream runs
+  bool store;  // the pages are in the page store at source_ip
   uint64_t pid;
   uint64_t migration_id;
   uint32_t source_ip;
@@ -76,8 +82,8 @@ struct SlotView {
 SlotView view(size_t slot) {
   SpaceGuard guard(*g.lock);
   const LazySpace& s = g.service->lazy().slot(slot);
-  return {s.used,      s.ending,     s.broken, s.push && s.pushing, s.pid, s.migration_id,
-          s.source_ip, s.map.left(), s.cursor};
+  return {s.used,         s.ending,    s.broken,    s.push && s.pushing, s.store, s.pid,
+          s.migration_id, s.source_ip, s.map.left(), s.cursor};
 }
 
 void mark_broken(size_t slot, uint64_t migration_id, const char* why) {
@@ -145,6 +151,46 @@ Result<uint32_t> exchange(size_t slot, const SlotView& v, const FetchRequest& re
   return reply.pages;
 }
 
+// flush, eager-dirty: the `count` pages from `page` out of the page store, installed. Holds
+// the link lock (the caller's). A page the store does not hold is an error, never zeros.
+Result<uint32_t> store_exchange(size_t slot, const SlotView& v, uint64_t page, uint32_t count,
+                                const char** why) {
+  Link& link = g_links[slot];
+  *why = "the page store link is not open";
+  if (link.store == nullptr || link.migration_id != v.migration_id) return Err(Error::kNotFound);
+  const SliceWindow window = window_at(SliceWindow::kFetch0, static_cast<uint32_t>(slot));
+  *why = "no frames for the pages";
+  uint8_t* bytes = TRY(g.kernel->stage(window, count));
+  Result<uint64_t> held = link.store->get_run(v.pid, page, count, bytes);
+  const uint64_t all = count == 64 ? ~uint64_t{0} : (uint64_t{1} << count) - 1;
+  Error error = Error::kOk;
+  if (!held.ok()) {
+    *why = "the page store does not answer";
+    error = held.error();
+  } else if (*held != all) {
+    *why = "the page store lost pages of it";
+    error = Error::kNotFound;
+  } else {
+    FetchReply reply = fetch_reply(FetchKind::kFetch, Error::kOk, page, count);
+    error = install_pages(slot, v, reply, window, why);
+  }
+  g.kernel->release(window, count);
+  if (error != Error::kOk) return Err(error);
+  return count;
+}
+
+// Whether the slot's link (to the source, or to the store) is open for this migration.
+bool link_open(const Link& link, const SlotView& v) {
+  return link.migration_id == v.migration_id && (link.stream != nullptr || link.store != nullptr);
+}
+
+// One fetch over the slot's open link: from the source or from the store.
+Result<uint32_t> fetch_run(size_t slot, const SlotView& v, FetchKind kind, uint64_t page,
+                           uint32_t count, const char** why) {
+  if (v.store) return store_exchange(slot, v, page, count, why);
+  return exchange(slot, v, fetch_request(kind, v.migration_id, v.pid, page, count), why);
+}
+
 class LinkGuard {
  public:
   explicit LinkGuard(size_t slot) : lock_(*g_links[slot].lock) { lock_.lock(); }
@@ -170,15 +216,14 @@ bool fetch_page(size_t slot, uint64_t pid, uint64_t page, const char** why) {
         *why = link.why;
         return false;
       }
-      if (link.stream != nullptr && link.migration_id == v.migration_id) {
+      if (link_open(link, v)) {
         uint32_t count;
         {
           SpaceGuard space(*g.lock);
           count = g.service->lazy().slot(slot).map.missing_from(page, kFetchMaxPages);
         }
         if (count == 0) return true;  // the background stream brought it meanwhile
-        Result<uint32_t> got = exchange(
-            slot, v, fetch_request(FetchKind::kFetch, v.migration_id, pid, page, count), why);
+        Result<uint32_t> got = fetch_run(slot, v, FetchKind::kFetch, page, count, why);
         if (got.ok()) return true;
         mark_broken(slot, v.migration_id, *why);
         return false;
@@ -194,13 +239,40 @@ bool fetch_page(size_t slot, uint64_t pid, uint64_t page, const char** why) {
   }
 }
 
+// Closes the slot's link (stream or store client) and forgets it. The link lock is held.
+void drop_link(Link& link) {
+  if (link.stream != nullptr) (void)link.stream->close(0);
+  delete link.store;  // closes its connection
+  link = Link{link.lock, nullptr, 0, false, "", nullptr};
+}
+
+// flush, eager-dirty: opens the slot's client of the page store (a stats call connects it).
+void connect_store(Link& link, const SlotView& v, size_t slot) {
+  Result<net::Client*> client = migration::slice_net();
+  if (client.ok()) {
+    auto* store = new pagestore::PageStoreClient(**client, v.source_ip, g_store_buffers[slot]);
+    if (store->stats().ok()) {
+      link.store = store;
+      return;
+    }
+    delete store;
+  }
+  link.why = "the page store cannot be reached";
+  link.failed = true;
+  mark_broken(slot, v.migration_id, link.why);
+}
+
 // The lazy thread's work on one slot: connect, push (postcopy), or end.
 void connect_link(size_t slot, const SlotView& v) {
   LinkGuard guard(slot);
   Link& link = g_links[slot];
-  if (link.migration_id == v.migration_id && (link.stream != nullptr || link.failed)) return;
-  if (link.stream != nullptr) (void)link.stream->close(0);  // an earlier migration's
-  link = Link{link.lock, nullptr, v.migration_id, false, ""};
+  if (link.migration_id == v.migration_id &&
+      (link.stream != nullptr || link.store != nullptr || link.failed)) {
+    return;
+  }
+  drop_link(link);  // an earlier migration's
+  link.migration_id = v.migration_id;
+  if (v.store) return connect_store(link, v, slot);
   Result<net::Client*> client = migration::slice_net();
   Result<net::Stream*> stream = client.ok()
                                     ? net::Stream::connect(**client, v.source_ip, kPageFetchPort)
@@ -241,6 +313,14 @@ void end_link(size_t slot, const SlotView& v) {
   {
     LinkGuard guard(slot);
     Link& link = g_links[slot];
+    // flush, eager-dirty: this side drops the process's pages from the store (the source
+    // owes nothing); a store that cannot be reached keeps them until it restarts.
+    if (link.store != nullptr && link.migration_id == v.migration_id) {
+      Result<uint64_t> dropped = link.store->drop(v.pid);
+      user::print("mm: pid %#lx needs the page store no more: %lu pages dropped there%s%s\n",
+                  v.pid, dropped.ok() ? *dropped : 0, dropped.ok() ? "" : ", not: ",
+                  dropped.ok() ? "" : link.store->reason());
+    }
     if (link.stream != nullptr && link.migration_id == v.migration_id) {
       FetchRequest done =
           fetch_request(FetchKind::kDone, v.migration_id, v.pid, 0, faults, wait_ns);
@@ -249,8 +329,9 @@ void end_link(size_t slot, const SlotView& v) {
         (void)read_full(*link.stream, &reply, sizeof(reply), kLinkTimeoutNs);
       }
       (void)link.stream->close(kLinkTimeoutNs);
+      link.stream = nullptr;
     }
-    link = Link{link.lock, nullptr, 0, false, ""};
+    drop_link(link);
   }
   abi::Handle task;
   {
@@ -265,9 +346,16 @@ bool push_batch(size_t slot, const SlotView& v) {
   if (__atomic_load_n(&g_demand[slot], __ATOMIC_SEQ_CST) != 0) return true;  // faults first
   LinkGuard guard(slot);
   const char* why = "";
-  Result<uint32_t> got = exchange(
-      slot, v, fetch_request(FetchKind::kPull, v.migration_id, v.pid, v.cursor, kFetchMaxPages),
-      &why);
+  uint64_t page = v.cursor;
+  uint32_t count = kFetchMaxPages;
+  if (v.store) {
+    // The store's pages: this side chooses them, the next missing run from the cursor.
+    SpaceGuard space(*g.lock);
+    if (!g.service->lazy().slot(slot).map.next_missing(v.cursor, kFetchMaxPages, page, count)) {
+      return true;
+    }
+  }
+  Result<uint32_t> got = fetch_run(slot, v, FetchKind::kPull, page, count, &why);
   if (got.ok()) return true;
   mark_broken(slot, v.migration_id, why);
   return false;
@@ -491,11 +579,22 @@ Result<void> fetch_all_pages(uint64_t pid, const char** why) {
     slot = g.service->lazy().find(pid);
   }
   if (slot == kMaxLazySpaces) return success();
+  const uint64_t give_up = clock_ns() + kConnectWaitNs;
   for (;;) {
     SlotView v = view(slot);
-    if (!v.used || v.pid != pid || v.ending || v.left == 0) return success();
+    if (!v.used || v.pid != pid || v.ending) return success();
     *why = "its pages from the last migration cannot be fetched";
     if (v.broken) return Err(Error::kNotFound);
+    if (v.left == 0 && !v.store) return success();
+    if (v.left == 0) {
+      // The store's pages of it must be dropped (by the lazy thread) before this move puts
+      // new ones: wait for the slot to close.
+      (void)user::notification_signal(g.wakeup, 1);
+      *why = "the page store's pages of its last migration are not dropped yet";
+      if (clock_ns() > give_up) return Err(Error::kTimedOut);
+      (void)user::sleep_ms(2);
+      continue;
+    }
     connect_link(slot, v);
     if (!push_batch(slot, view(slot))) return Err(Error::kNotFound);
   }

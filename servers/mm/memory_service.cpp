@@ -147,8 +147,11 @@ Result<Empty> MemoryService::space_send(const protocols::mm::SpaceSendRequest& r
                                         Call& call) {
   TRY(require_system(call));
   if (send_pending_ || send_running_) return call.fail(Error::kBusy, "a send is running");
-  if (request.mode > protocols::mm::SendMode::kPostcopy) {
+  if (request.mode > protocols::mm::SendMode::kStoreDrop || request.reserved != 0) {
     return call.fail(Error::kInvalidArgument, "unknown send mode");
+  }
+  if (uses_store(request.mode) != (request.store_ip != 0)) {
+    return call.fail(Error::kInvalidArgument, "a page store for its modes only");
   }
   AddressSpace* space = find(request.pid);
   if (space == nullptr) return call.fail(Error::kNotFound, "no space for pid");
@@ -194,8 +197,48 @@ Result<Empty> MemoryService::residual_end(const protocols::mm::MigrationRequest&
   return Empty{};
 }
 
+namespace {
+
+constexpr size_t kDirtyChunkPages = 4096;        // one take_dirty call's bitmap (512 bytes)
+uint64_t g_dirty_bitmap[kDirtyChunkPages / 64];  // the main loop's
+
+// Pages whose dirty bit is set in [start, end), clearing them.
+Result<uint64_t> take_dirty_count(MemoryKernel& kernel, abi::Handle task, uint64_t start,
+                                  uint64_t end) {
+  uint64_t dirty = 0;
+  for (uint64_t at = start; at < end;) {
+    uint64_t left = (end - at) / kSlicePageBytes;
+    uint64_t pages = left < kDirtyChunkPages ? left : kDirtyChunkPages;
+    dirty += TRY(kernel.take_dirty(task, at, pages, g_dirty_bitmap));
+    at += pages * kSlicePageBytes;
+  }
+  return dirty;
+}
+
+}  // namespace
+
+Result<protocols::mm::DirtySample> MemoryService::dirty_sample(
+    const protocols::mm::PidRequest& request, Call& call) {
+  TRY(require_system(call));
+  AddressSpace* space = find(request.pid);
+  if (space == nullptr) return call.fail(Error::kNotFound, "no space for pid");
+  // The sender takes the same bits for precopy's rounds: one taker at a time.
+  if (send_pending_ || send_running_) return call.fail(Error::kBusy, "a send is running");
+  protocols::mm::DirtySample sample{};
+  sample.resident_pages = space->info().resident_pages;
+  for (size_t i = 0; i < space->region_count(); ++i) {
+    const Region& region = space->region(i);
+    sample.region_pages += (region.end - region.start) / kSlicePageBytes;
+    Result<uint64_t> dirty = take_dirty_count(kernel_, space->task(), region.start, region.end);
+    if (!dirty.ok()) return call.fail(dirty.error(), "cannot read the dirty bits");
+    sample.dirty_pages += *dirty;
+  }
+  return sample;
+}
+
 Result<void> MemoryService::open_lazy(uint64_t pid, uint64_t migration_id, uint32_t source_ip,
-                                      bool push, const PageRun* runs, size_t run_count) {
+                                      bool push, const PageRun* runs, size_t run_count,
+                                      bool store) {
   AddressSpace* space = find(pid);
   if (space == nullptr) return Err(Error::kNotFound);
   abi::Handle task = TRY(kernel_.duplicate(space->task()));
@@ -204,6 +247,8 @@ Result<void> MemoryService::open_lazy(uint64_t pid, uint64_t migration_id, uint3
     kernel_.close(task);
     return Err(slot.error());
   }
+  lazy_.slot(*slot).store = store;
+  if (store) kernel_.wake_lazy();  // nothing may be missing: the store is dropped at once
   return success();
 }
 

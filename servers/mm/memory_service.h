@@ -139,6 +139,8 @@ class MemoryService {
       const protocols::mm::MigrationRequest& request, protocols::Call& call);
   Result<protocols::Empty> residual_end(const protocols::mm::MigrationRequest& request,
                                         protocols::Call& call);
+  Result<protocols::mm::DirtySample> dirty_sample(const protocols::mm::PidRequest& request,
+                                                  protocols::Call& call);
 
   // The migration threads' side. Every method of this class is called with mm's space lock
   // held (the main loop and the migration threads share the table); the threads drop it
@@ -155,9 +157,10 @@ class MemoryService {
   /// one prepared and as it was then.
   Result<void> commit_receive(const ReceiveTarget& target, SliceError* refusal);
   /// Lazy and postcopy, destination side: makes a received page map `runs` the pages of
-  /// `pid` still at `source_ip` (after commit_receive).
+  /// `pid` still at `source_ip` (after commit_receive). `store` (flush, eager-dirty): they
+  /// are in the page store at `source_ip`, not at the source.
   Result<void> open_lazy(uint64_t pid, uint64_t migration_id, uint32_t source_ip, bool push,
-                         const PageRun* runs, size_t run_count);
+                         const PageRun* runs, size_t run_count, bool store = false);
   /// Answers a fault handle_fault left to the caller (outcome.remote): resolved if the page
   /// is there now, else refused with `why` (the task is then killed).
   FaultOutcome finish_remote_fault(abi::Message& message, const FaultOutcome& pending, bool fetched,

@@ -85,7 +85,7 @@ Result<void> check_prologue(const SlicePrologue& prologue, uint64_t body_bytes, 
     return refuse(refusal, Error::kNotSupported, "unknown memory slice format");
   }
   if (prologue.region_count > kMaxRegions || prologue.start_pages > 1 ||
-      prologue.mode > kSliceMapPush || prologue.page_count > kMaxSlicePages) {
+      prologue.mode > kSliceStore || prologue.page_count > kMaxSlicePages) {
     return refuse(refusal, Error::kBadFormat, "memory slice prologue out of bounds");
   }
   uint64_t pages = prologue.page_count + prologue.start_pages;
@@ -99,7 +99,12 @@ Result<void> check_prologue(const SlicePrologue& prologue, uint64_t body_bytes, 
   Result<uint64_t> expected =
       slice_body_bytes(prologue.region_count, prologue.run_count,
                        pages_with_bytes(prologue.mode, prologue.page_count, prologue.start_pages));
-  if (!expected.ok() || *expected != body_bytes) {
+  // A store slice: between every page in the store and none (check_store_note is exact).
+  const bool fits = prologue.mode == kSliceStore
+                        ? expected.ok() && body_bytes >= sizeof(StoreNote) &&
+                              body_bytes - sizeof(StoreNote) <= *expected
+                        : expected.ok() && *expected == body_bytes;
+  if (!fits) {
     return refuse(refusal, Error::kBadFormat, "memory slice length does not match its counts");
   }
   if (prologue.page_count > page_quota) {
@@ -108,8 +113,27 @@ Result<void> check_prologue(const SlicePrologue& prologue, uint64_t body_bytes, 
   return success();
 }
 
-Result<void> check_run(const PageRun& run, const SlicePrologue& prologue, const AddressSpace& space,
-                       RunTally& tally, SliceError* refusal) {
+Result<void> check_store_note(const StoreNote& note, const SlicePrologue& prologue,
+                              uint64_t body_bytes, SliceError* refusal) {
+  if (note.store_ip == 0 || note.reserved != 0 || note.stored_pages > prologue.page_count) {
+    return refuse(refusal, Error::kBadFormat, "the slice's page store note is malformed");
+  }
+  uint64_t carried = prologue.page_count - note.stored_pages + prologue.start_pages;
+  Result<uint64_t> expected = slice_body_bytes(prologue.region_count, prologue.run_count, carried);
+  if (!expected.ok() || *expected + sizeof(StoreNote) != body_bytes) {
+    return refuse(refusal, Error::kBadFormat, "memory slice length does not match its counts");
+  }
+  return success();
+}
+
+Result<void> check_run(const PageRun& given, const SlicePrologue& prologue,
+                       const AddressSpace& space, RunTally& tally, SliceError* refusal) {
+  const bool stored = (given.flags & kRunInStore) != 0;
+  if (stored && (prologue.mode != kSliceStore || given.start == abi::kProcessStartAddress)) {
+    return refuse(refusal, Error::kBadFormat, "a page run in the store outside a store slice");
+  }
+  PageRun run = given;
+  run.flags &= ~kRunInStore;
   if (tally.runs == prologue.run_count) {
     return refuse(refusal, Error::kBadFormat, "more runs than the prologue announced");
   }
@@ -131,6 +155,7 @@ Result<void> check_run(const PageRun& run, const SlicePrologue& prologue, const 
     return refuse(refusal, Error::kBadFormat, "more pages than the prologue announced");
   }
   tally.pages += run.pages;
+  if (stored) tally.stored += run.pages;
   ++tally.runs;
   return success();
 }

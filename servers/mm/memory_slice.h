@@ -41,12 +41,32 @@ struct SlicePrologue {
 static_assert(sizeof(SlicePrologue) == 32);
 
 /// kSliceMapPush: a map slice whose pages the destination pulls on in the background.
+/// kSliceStore (flush, eager-dirty): a StoreNote follows the regions; a run whose flags have
+/// kRunInStore has no bytes (its pages are in the page store the note names), the others
+/// carry theirs as in kSliceWhole.
 enum SliceMode : uint32_t {
   kSliceWhole = 0,
   kSliceIncremental = 1,
   kSliceMap = 2,
   kSliceMapPush = 3,
+  kSliceStore = 4,
 };
+
+/// kSliceStore: a run's pages are in the page store (a flag above every abi::VmFlags bit).
+inline constexpr uint32_t kRunInStore = 1u << 31;
+
+/// kSliceStore: where the pages marked kRunInStore are, after the regions.
+struct StoreNote {
+  uint32_t store_ip;  // network byte order, not 0
+  uint32_t reserved;  // 0
+  uint64_t stored_pages;  // pages of the kRunInStore runs
+};
+static_assert(sizeof(StoreNote) == 16);
+
+/// Whether a slice of `mode` leaves pages elsewhere (a page map the receiver keeps).
+constexpr bool has_page_map(uint32_t mode) {
+  return mode == kSliceMap || mode == kSliceMapPush || mode == kSliceStore;
+}
 
 constexpr bool is_map(uint32_t mode) {
   return mode == kSliceMap || mode == kSliceMapPush;
@@ -91,6 +111,11 @@ WireRegion encode_region(const Region& region);
 /// kind is unknown (add_region checks the rest).
 Result<protocols::mm::RegionRequest> decode_region(uint64_t pid, const WireRegion& wire);
 
+/// kSliceStore: checks a note against its prologue and the header's body_bytes (the pages
+/// with bytes are the prologue's pages less the stored ones); on refusal `*refusal` says why.
+Result<void> check_store_note(const StoreNote& note, const SlicePrologue& prologue,
+                              uint64_t body_bytes, SliceError* refusal);
+
 /// Checks a prologue against the header's body_bytes and the receiving space's quota (for
 /// kSliceIncremental: the whole quota, the pages replacing earlier ones). On refusal,
 /// `*refusal` says why.
@@ -102,11 +127,13 @@ struct RunTally {
   uint64_t runs = 0;
   uint64_t pages = 0;        // region pages
   uint64_t start_pages = 0;  // 0 or 1
+  uint64_t stored = 0;       // kSliceStore: region pages of kRunInStore runs
 };
 
 /// Checks the next run of a slice: counts within the prologue's, address page-aligned and
 /// wholly inside one region of `space` with that region's flags, or the ProcessStart page
-/// once. Counts the run in `tally` when it passes.
+/// once; kRunInStore only in a kSliceStore slice and not on the ProcessStart page. Counts
+/// the run in `tally` when it passes.
 Result<void> check_run(const PageRun& run, const SlicePrologue& prologue, const AddressSpace& space,
                        RunTally& tally, SliceError* refusal);
 

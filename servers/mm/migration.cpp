@@ -1,6 +1,7 @@
 // mm's migration threads over slice connections (servers/lib/slice_channel.h).
 #include "migration.h"
 
+#include "../lib/pagestore_client.h"
 #include "../lib/slice_channel.h"
 #include "atoll/user/clock.h"
 #include "atoll/user/print.h"
@@ -37,6 +38,12 @@ uint8_t g_drain[64 * 1024];
 uint8_t g_gathered[8 * 1024];      // the sender's small pieces, sent together
 PageMap g_keep_map;                // the sender's map of the pages a lazy send keeps
 PageRun g_received_map[kMapRuns];  // the receiver's map of a lazy slice
+uint64_t g_send_masks[kSendRuns];  // a store slice's pages in the store, per run
+// eager-dirty: the pages the live save put in the store, for the frozen send of the same
+// migration.
+PageMap g_saved_map;
+uint64_t g_saved_migration = 0;
+uint8_t g_store_buffer[pagestore::kFullBatchClientBuffer];  // the sender's store client's
 
 // The sender's connection as a SliceSink: the header first, then the body. Small pieces
 // (header, prologue, regions, run records) are gathered and go out with the next large
@@ -141,6 +148,30 @@ class HolderKeeper final : public MapKeeper {
   uint64_t opened_ = 0;
 };
 
+// The sender's page store client as a PageSaver: one put per run, counted.
+class StoreSaver final : public PageSaver {
+ public:
+  StoreSaver(pagestore::PageStoreClient& store, uint64_t pid) : store_(store), pid_(pid) {}
+  Result<void> save(const PageRun& run, const uint8_t* bytes) override {
+    pagestore::PageRef pages[kMaxRunPages];
+    for (uint32_t i = 0; i < run.pages; ++i) {
+      pages[i] = {run.start + i * kSlicePageBytes, bytes + i * kSlicePageBytes};
+    }
+    TRY(store_.put(pid_, {pages, run.pages}));
+    bytes_ += pagestore::kRequestHeaderBytes + pagestore::put_body_bytes(run.pages);
+    pages_ += run.pages;
+    return success();
+  }
+  uint64_t bytes() const { return bytes_; }
+  uint64_t pages() const { return pages_; }
+
+ private:
+  pagestore::PageStoreClient& store_;
+  uint64_t pid_;
+  uint64_t bytes_ = 0;
+  uint64_t pages_ = 0;
+};
+
 void set_reason(SliceStatus& status, const char* reason) {
   size_t n = 0;
   for (; reason[n] != '\0' && n + 1 < sizeof(status.reason); ++n) status.reason[n] = reason[n];
@@ -171,8 +202,53 @@ SendOptions send_options(protocols::mm::SendMode mode) {
       break;
     case SendMode::kLazy: options.mode = kSliceMap; break;
     case SendMode::kPostcopy: options.mode = kSliceMapPush; break;
+    case SendMode::kFlush:
+    case SendMode::kEagerDirty: options.mode = kSliceStore; break;
+    case SendMode::kStoreSave:
+    case SendMode::kStoreDrop: break;  // no slice: send_store_only
   }
   return options;
+}
+
+// The store's refusal for the record: "page store: REASON" (e.g. "store full").
+SliceStatus store_failed(SliceStatus status, Error error, const char* what,
+                         const pagestore::PageStoreClient& store) {
+  char text[sizeof(status.reason)];
+  size_t n = 0;
+  for (const char* part : {what, ": ", store.reason()}) {
+    for (; *part != '\0' && n + 1 < sizeof(text); ++part) text[n++] = *part;
+  }
+  text[n] = '\0';
+  return failed(status, error, text);
+}
+
+// eager-dirty's live save (kStoreSave) and the undo of a store migration (kStoreDrop): the
+// page store only, no slice to the destination.
+SliceStatus send_store_only(const SendJob& job, SliceStatus status,
+                            pagestore::PageStoreClient& store) {
+  const uint64_t started = user::now_ns();
+  if (job.request.mode == protocols::mm::SendMode::kStoreDrop) {
+    Result<uint64_t> dropped = store.drop(job.request.pid);
+    if (!dropped.ok()) return store_failed(status, dropped.error(), "page store", store);
+    status.bytes_sent = pagestore::kRequestHeaderBytes + pagestore::kDropBodyBytes;
+  } else {
+    g_saved_migration = 0;
+    StoreSaver saver(store, job.request.pid);
+    SendScratch scratch{g_send_runs, kSendRuns, g_send_bitmap, kQueryPages, g_send_masks};
+    SliceError refusal{Error::kOk, ""};
+    Result<uint64_t> saved = save_memory_to_store(*g_migration.kernel, job.space, job.task,
+                                                  scratch, saver, g_saved_map, &refusal);
+    status.bytes_sent = saver.bytes();
+    status.pages_sent = saver.pages();
+    if (!saved.ok() && store.reason()[0] != '\0') {
+      return store_failed(status, saved.error(), "page store", store);
+    }
+    if (!saved.ok()) return failed(status, refusal.error, refusal.reason);
+    g_saved_migration = job.request.migration_id;
+  }
+  status.state = SliceState::kDone;
+  status.elapsed_ns = user::now_ns() - started;
+  return status;
 }
 
 // Sends the job's slice and waits for the receiver's ack.
@@ -188,17 +264,34 @@ SliceStatus send(const SendJob& job) {
   }
   Result<protocols::net::Client*> net = migration::slice_net();
   if (!net.ok()) return failed(status, net.error(), "net is not running");
+  using protocols::mm::SendMode;
+  const SendMode mode = job.request.mode;
+  pagestore::PageStoreClient store(**net, job.request.store_ip, g_store_buffer);
+  if (mode == SendMode::kStoreSave || mode == SendMode::kStoreDrop) {
+    return send_store_only(job, status, store);
+  }
+  if (mode == SendMode::kEagerDirty && g_saved_migration != job.request.migration_id) {
+    return failed(status, Error::kInvalidArgument, "no live save for this migration");
+  }
   Result<SliceChannel> channel =
       SliceChannel::connect(**net, job.request.destination_ip, migration::kMemorySlicePort);
   if (!channel.ok()) return failed(status, channel.error(), "the destination mm does not answer");
   ChannelSink sink(*channel, job.request.migration_id, job.request.pid);
-  SendScratch scratch{g_send_runs, kSendRuns, g_send_bitmap, kQueryPages};
+  SendScratch scratch{g_send_runs, kSendRuns, g_send_bitmap, kQueryPages, g_send_masks};
   SliceError refusal{Error::kOk, ""};
-  SendOptions options = send_options(job.request.mode);
+  SendOptions options = send_options(mode);
   HolderKeeper keeper(job.task);
   options.keeper = &keeper;
+  StoreSaver saver(store, job.request.pid);
+  if (mode == SendMode::kFlush || mode == SendMode::kEagerDirty) {
+    options.store_ip = job.request.store_ip;
+    if (mode == SendMode::kFlush) options.saver = &saver;
+    if (mode == SendMode::kEagerDirty) options.saved = &g_saved_map;
+  }
   Result<SendTotals> sent =
       send_memory_slice(*g_migration.kernel, job.space, job.task, scratch, sink, &refusal, options);
+  status.bytes_sent = saver.bytes();  // what went to the store counts, sent or not
+  status.pages_sent = saver.pages();
   // The destination may ask for pages once it has the whole slice: serve from before that.
   if (sent.ok() && is_map(options.mode) && !keeper.open(job)) {
     keeper.undo();
@@ -208,6 +301,7 @@ SliceStatus send(const SendJob& job) {
   if (!sent.ok()) {
     keeper.undo();
     channel->close();
+    if (store.reason()[0] != '\0') return store_failed(status, sent.error(), "page store", store);
     return failed(status, refusal.error, refusal.reason);
   }
   if (Result<void> flushed = sink.flush(); !flushed.ok()) {
@@ -215,8 +309,8 @@ SliceStatus send(const SendJob& job) {
     channel->close();
     return failed(status, flushed.error(), "the slice connection failed");
   }
-  status.bytes_sent = sizeof(migration::SliceHeader) + sent->body_bytes;
-  status.pages_sent = sent->pages;
+  status.bytes_sent += sizeof(migration::SliceHeader) + sent->body_bytes;
+  status.pages_sent += sent->pages;
   Result<migration::SliceAck> ack = channel->read_ack();
   channel->close();
   if (!ack.ok() || ack->error != 0) keeper.undo();
@@ -273,7 +367,7 @@ Result<uint64_t> receive(const migration::SliceHeader& header, ChannelSource& so
     SpaceGuard guard(*g_migration.lock);
     target = TRY(g_migration.service->prepare_receive(header.pid, refusal));
   }
-  RemoteMapOut map{g_received_map, kMapRuns, 0, kSliceWhole};
+  RemoteMapOut map{g_received_map, kMapRuns, 0, kSliceWhole, 0};
   Result<uint64_t> pages =
       receive_memory_slice(*g_migration.kernel, *g_migration.service, target.space, target.task,
                            header.body_bytes, source, refusal, &map);
@@ -281,9 +375,11 @@ Result<uint64_t> receive(const migration::SliceHeader& header, ChannelSource& so
   if (pages.ok()) {
     SpaceGuard guard(*g_migration.lock);
     committed = g_migration.service->commit_receive(target, refusal);
-    if (committed.ok() && is_map(map.mode)) {
-      committed = g_migration.service->open_lazy(header.pid, header.migration_id, source_ip,
-                                                 map.mode == kSliceMapPush, map.runs, map.count);
+    if (committed.ok() && has_page_map(map.mode)) {
+      const bool store = map.mode == kSliceStore;
+      committed = g_migration.service->open_lazy(
+          header.pid, header.migration_id, store ? map.store_ip : source_ip,
+          map.mode == kSliceMapPush, map.runs, map.count, store);
       if (!committed.ok()) *refusal = {committed.error(), "cannot take on another lazy process"};
     }
   }

@@ -88,6 +88,7 @@ Result<size_t> LazyTable::open(uint64_t pid, uint64_t migration_id, uint32_t sou
   entry.pushing = false;
   entry.ending = false;
   entry.broken = false;
+  entry.store = false;
   entry.pid = pid;
   entry.migration_id = migration_id;
   entry.source_ip = source_ip;

@@ -61,6 +61,7 @@ struct LazySpace {
   bool pushing = false;  // ...once the process runs here (its first remote fault)
   bool ending = false;   // the process ended: tell the source, then forget it
   bool broken = false;   // the source failed us: every remote fault is refused
+  bool store = false;    // flush, eager-dirty: source_ip is the page store's, not the source's
   uint64_t pid = 0;
   uint64_t migration_id = 0;
   uint32_t source_ip = 0;             // network byte order

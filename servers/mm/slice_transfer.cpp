@@ -209,8 +209,7 @@ Result<void> receive_run(MemoryKernel& kernel, abi::Handle task, const PageRun& 
 // already there (they are not counted again).
 Result<uint64_t> receive_runs(MemoryKernel& kernel, const SlicePrologue& prologue,
                               const AddressSpace& space, abi::Handle task, SliceSource& source,
-                              RemoteMapOut* map, SliceError* refusal) {
-  RunTally tally;
+                              RemoteMapOut* map, RunTally& tally, SliceError* refusal) {
   uint64_t replaced = 0;
   while (tally.runs < prologue.run_count) {
     PageRun run;
@@ -219,11 +218,12 @@ Result<uint64_t> receive_runs(MemoryKernel& kernel, const SlicePrologue& prologu
     }
     TRY(check_run(run, prologue, space, tally, refusal));
     const bool start_page = run.start == abi::kProcessStartAddress;
-    if (is_map(prologue.mode) && !start_page) {
+    const bool elsewhere = (run.flags & kRunInStore) != 0 || is_map(prologue.mode);
+    if (elsewhere && !start_page) {
       if (map == nullptr || map->count == map->capacity) {
         return Err(refuse(refusal, Error::kOutOfRange, "the page map is too scattered to hold"));
       }
-      map->runs[map->count++] = run;
+      map->runs[map->count++] = {run.start, run.pages, run.flags & ~kRunInStore};
       continue;
     }
     if (prologue.mode == kSliceIncremental) {
@@ -289,19 +289,35 @@ Result<uint64_t> receive_memory_slice(MemoryKernel& kernel, const MemoryService&
   } else {
     TRY(receive_regions(modules, space, prologue.region_count, source, refusal));
   }
-  Result<uint64_t> replaced = receive_runs(kernel, prologue, space, task, source, map, refusal);
-  if (!replaced.ok()) {
-    if (!incremental) undo_receive(kernel, space, task);
-    return Err(replaced.error());
+  StoreNote note{};
+  if (prologue.mode == kSliceStore) {
+    if (Result<void> read = source.read_exact(&note, sizeof(note)); !read.ok()) {
+      return Err(refuse(refusal, read.error(), "the slice ended inside its store note"));
+    }
+    TRY(check_store_note(note, prologue, body_bytes, refusal));
   }
-  if (map != nullptr) map->mode = prologue.mode;
+  RunTally tally;
+  Result<uint64_t> replaced =
+      receive_runs(kernel, prologue, space, task, source, map, tally, refusal);
+  Error error = replaced.ok() ? Error::kOk : replaced.error();
+  if (replaced.ok() && tally.stored != note.stored_pages) {
+    error = refuse(refusal, Error::kBadFormat, "fewer stored pages than the note says");
+  }
+  if (error != Error::kOk) {
+    if (!incremental) undo_receive(kernel, space, task);
+    return Err(error);
+  }
+  if (map != nullptr) {
+    map->mode = prologue.mode;
+    map->store_ip = note.store_ip;
+  }
   if (is_map(prologue.mode)) return prologue.start_pages;
-  uint64_t added = prologue.page_count - *replaced;
+  uint64_t added = prologue.page_count - note.stored_pages - *replaced;
   if (!space.has_room(added)) {
     return Err(refuse(refusal, Error::kOutOfMemory, "the process needs more pages than its quota"));
   }
   space.note_received(added);
-  return prologue.page_count + prologue.start_pages;
+  return prologue.page_count - note.stored_pages + prologue.start_pages;
 }
 
 namespace {
@@ -354,7 +370,148 @@ Result<void> send_map(MemoryKernel& kernel, abi::Handle task, const Census& cens
   return success();
 }
 
+// Saves one run's pages (straight from the task's frames) through `saver`.
+Result<void> save_run(MemoryKernel& kernel, abi::Handle task, const PageRun& run, PageSaver& saver,
+                      SliceError* refusal) {
+  Result<const uint8_t*> bytes = kernel.borrow(SliceWindow::kSend, task, run.start, run.pages);
+  if (!bytes.ok()) return Err(refuse(refusal, bytes.error(), "cannot map the process's pages"));
+  Result<void> saved = saver.save(run, *bytes);
+  kernel.release(SliceWindow::kSend, run.pages);
+  if (!saved.ok()) return Err(refuse(refusal, saved.error(), "the page store refused the pages"));
+  return success();
+}
+
+// The pieces a run splits into in a store slice: `mask` bit i set when page i is in the
+// store; each piece is pages in a row of one kind.
+uint64_t store_pieces(const PageRun& run, uint64_t mask) {
+  uint64_t pieces = 0;
+  for (uint32_t i = 0; i < run.pages; ++i) {
+    if (i == 0 || ((mask >> i) & 1) != ((mask >> (i - 1)) & 1)) ++pieces;
+  }
+  return pieces;
+}
+
+// Which pages of each stored run go to the store (masks), and the store slice's counts:
+// every page after a flush; after eager-dirty's save, those it saved and not dirtied since
+// (taking the dirty bits). Returns the stored region pages; `runs` gets the pieces.
+Result<uint64_t> mark_stored(MemoryKernel& kernel, abi::Handle task, const Census& census,
+                             const SendScratch& scratch, const SendOptions& options,
+                             uint64_t& runs, SliceError* refusal) {
+  uint64_t stored = 0;
+  runs = 0;
+  for (size_t i = 0; i < census.stored; ++i) {
+    const PageRun& run = scratch.runs[i];
+    uint64_t all = run.pages == 64 ? ~uint64_t{0} : (uint64_t{1} << run.pages) - 1;
+    uint64_t mask = 0;
+    if (run.start == abi::kProcessStartAddress) {
+      mask = 0;
+    } else if (options.saver != nullptr) {
+      TRY(save_run(kernel, task, run, *options.saver, refusal));
+      mask = all;
+    } else {
+      uint64_t dirty = 0;
+      if (Result<uint64_t> taken = kernel.take_dirty(task, run.start, run.pages, &dirty);
+          !taken.ok()) {
+        return Err(refuse(refusal, taken.error(), "cannot take the dirty bits"));
+      }
+      for (uint32_t p = 0; p < run.pages; ++p) {
+        bool saved = options.saved->missing(run.start + p * kPage);
+        if (saved && ((dirty >> p) & 1) == 0) mask |= uint64_t{1} << p;
+      }
+    }
+    scratch.masks[i] = mask;
+    stored += static_cast<uint64_t>(__builtin_popcountll(mask));
+    runs += store_pieces(run, mask);
+  }
+  return stored;
+}
+
+// A store slice's runs: the pieces in the store as records flagged kRunInStore, the others
+// with their bytes.
+Result<void> send_store_runs(MemoryKernel& kernel, abi::Handle task, const Census& census,
+                             const SendScratch& scratch, SliceSink& sink, SliceError* refusal) {
+  for (size_t i = 0; i < census.stored; ++i) {
+    const PageRun& run = scratch.runs[i];
+    const uint64_t mask = scratch.masks[i];
+    for (uint32_t at = 0; at < run.pages;) {
+      const bool in_store = ((mask >> at) & 1) != 0;
+      uint32_t end = at + 1;
+      while (end < run.pages && (((mask >> end) & 1) != 0) == in_store) ++end;
+      PageRun piece{run.start + at * kPage, end - at, run.flags};
+      if (!in_store) {
+        TRY(send_run(kernel, task, piece, sink, refusal));
+      } else {
+        piece.flags |= kRunInStore;
+        if (Result<void> written = sink.write(&piece, sizeof(piece)); !written.ok()) {
+          return Err(refuse(refusal, written.error(), "the slice connection failed"));
+        }
+      }
+      at = end;
+    }
+  }
+  return success();
+}
+
+// flush and eager-dirty's frozen slice (kSliceStore), the census taken.
+Result<SendTotals> send_store_slice(MemoryKernel& kernel, const AddressSpace& space,
+                                    abi::Handle task, const SendScratch& scratch, Census& census,
+                                    SliceSink& sink, SliceError* refusal,
+                                    const SendOptions& options) {
+  if (scratch.masks == nullptr || options.store_ip == 0 ||
+      (options.saver == nullptr) == (options.saved == nullptr)) {
+    return Err(refuse(refusal, Error::kInvalidArgument, "a store slice needs its store"));
+  }
+  SlicePrologue& prologue = census.prologue;
+  uint64_t runs = 0;
+  uint64_t stored = TRY(mark_stored(kernel, task, census, scratch, options, runs, refusal));
+  prologue.run_count = runs;
+  StoreNote note{options.store_ip, 0, stored};
+  uint64_t carried = prologue.page_count - stored + prologue.start_pages;
+  Result<uint64_t> body = slice_body_bytes(prologue.region_count, prologue.run_count, carried);
+  if (!body.ok()) return Err(refuse(refusal, body.error(), "the space is too large to send"));
+  if (Result<void> begun = sink.begin(*body + sizeof(note)); !begun.ok()) {
+    return Err(refuse(refusal, begun.error(), "the slice connection failed"));
+  }
+  WireRegion regions[kMaxRegions];
+  for (size_t i = 0; i < space.region_count(); ++i) regions[i] = encode_region(space.region(i));
+  Result<void> written = sink.write(&prologue, sizeof(prologue));
+  if (written.ok()) written = sink.write(regions, space.region_count() * sizeof(WireRegion));
+  if (written.ok()) written = sink.write(&note, sizeof(note));
+  if (!written.ok()) return Err(refuse(refusal, written.error(), "the slice connection failed"));
+  TRY(send_store_runs(kernel, task, census, scratch, sink, refusal));
+  return SendTotals{*body + sizeof(note), carried};
+}
+
 }  // namespace
+
+Result<uint64_t> save_memory_to_store(MemoryKernel& kernel, const AddressSpace& space,
+                                      abi::Handle task, const SendScratch& scratch,
+                                      PageSaver& saver, PageMap& saved, SliceError* refusal) {
+  ScanRange ranges[kMaxRegions + 1];
+  const size_t range_count = scan_ranges(space, ranges);
+  saved.clear();
+  if (Result<void> cleared = clear_dirty(kernel, task, ranges, range_count, scratch);
+      !cleared.ok()) {
+    return Err(refuse(refusal, cleared.error(), "cannot take the dirty bits"));
+  }
+  RunScanner scanner(kernel, task, ranges, range_count, scratch);
+  Result<Census> census = take_census(scanner, space, scratch);
+  if (!census.ok()) return Err(refuse(refusal, census.error(), "cannot query the pages"));
+  if (census->overflowed) {
+    return Err(refuse(refusal, Error::kOutOfRange, "too many scattered pages for this strategy"));
+  }
+  uint64_t pages = 0;
+  for (size_t i = 0; i < census->stored; ++i) {
+    const PageRun& run = scratch.runs[i];
+    if (run.start == abi::kProcessStartAddress) continue;  // pm's page: it travels in the slice
+    if (Result<void> added = saved.add(run); !added.ok()) {
+      return Err(refuse(refusal, added.error(), "the page map is too scattered to hold"));
+    }
+    TRY(save_run(kernel, task, run, saver, refusal));
+    pages += run.pages;
+  }
+  return pages;
+}
 
 Result<SendTotals> send_memory_slice(MemoryKernel& kernel, const AddressSpace& space,
                                      abi::Handle task, const SendScratch& scratch, SliceSink& sink,
@@ -371,12 +528,16 @@ Result<SendTotals> send_memory_slice(MemoryKernel& kernel, const AddressSpace& s
   Result<Census> census = take_census(scanner, space, scratch);
   if (!census.ok()) return Err(refuse(refusal, census.error(), "cannot query the pages"));
   const bool map = is_map(options.mode);
-  if (census->overflowed && (options.running || options.dirty_only || map)) {
+  if (census->overflowed &&
+      (options.running || options.dirty_only || map || options.mode == kSliceStore)) {
     // The scan cannot be repeated: a running space changes, dirty bits are taken once.
     return Err(refuse(refusal, Error::kOutOfRange, "too many scattered pages for this strategy"));
   }
   SlicePrologue& prologue = census->prologue;
   prologue.mode = options.mode;
+  if (options.mode == kSliceStore) {
+    return send_store_slice(kernel, space, task, scratch, *census, sink, refusal, options);
+  }
   if (map) {
     if (options.keeper == nullptr)
       return Err(refuse(refusal, Error::kInvalidArgument, "no keeper"));

@@ -8,6 +8,7 @@
 #include "address_space.h"
 #include "memory_service.h"
 #include "memory_slice.h"
+#include "page_map.h"
 
 namespace atoll_os::servers::mm {
 
@@ -37,7 +38,18 @@ struct SendScratch {
   PageRun* runs;
   size_t run_capacity;
   uint64_t* bitmap;
-  size_t bitmap_pages;  // a multiple of 64
+  size_t bitmap_pages;      // a multiple of 64
+  uint64_t* masks = nullptr;  // kSliceStore: run_capacity words (bit i: page i is in the store)
+};
+
+/// Where flush and eager-dirty write pages: the page store (mm: a PageStoreClient).
+class PageSaver {
+ public:
+  /// Stores the `run.pages` pages at `bytes` (run.start onwards); all or none.
+  virtual Result<void> save(const PageRun& run, const uint8_t* bytes) = 0;
+
+ protected:
+  ~PageSaver() = default;
 };
 
 /// Where a receiver puts the runs of a page map (kSliceMap).
@@ -45,7 +57,8 @@ struct RemoteMapOut {
   PageRun* runs;
   size_t capacity;
   size_t count;
-  uint32_t mode;  // the slice's SliceMode, set once received
+  uint32_t mode;      // the slice's SliceMode, set once received
+  uint32_t store_ip;  // kSliceStore: the page store holding the runs (network byte order)
 };
 
 /// Called for every region run a kSliceMap send lists (the pages it leaves at the source),
@@ -67,6 +80,12 @@ struct SendOptions {
   bool clear_dirty_first = false;  // precopy's first round: later rounds count from here
   bool running = false;
   MapKeeper* keeper = nullptr;  // kSliceMap: required
+  // kSliceStore: the store named in the note; with `saver` (flush) every present page is
+  // saved there first and marked in the store; with `saved` (eager-dirty) the pages of that
+  // map not dirtied since it was taken are marked in the store, the others carry bytes.
+  uint32_t store_ip = 0;
+  PageSaver* saver = nullptr;
+  const PageMap* saved = nullptr;
 };
 
 struct SendTotals {
@@ -81,6 +100,14 @@ struct SendTotals {
 Result<SendTotals> send_memory_slice(MemoryKernel& kernel, const AddressSpace& space,
                                      abi::Handle task, const SendScratch& scratch, SliceSink& sink,
                                      SliceError* refusal, const SendOptions& options = {});
+
+/// eager-dirty's live save, the process running: takes (clears) the dirty bits of every
+/// range, then saves every present region page through `saver` and adds its runs to `saved`
+/// (emptied first). Returns the pages saved; kOutOfRange if they do not fit the scratch's
+/// runs or the map.
+Result<uint64_t> save_memory_to_store(MemoryKernel& kernel, const AddressSpace& space,
+                                      abi::Handle task, const SendScratch& scratch,
+                                      PageSaver& saver, PageMap& saved, SliceError* refusal);
 
 /// Receives a slice of `body_bytes` into `space` (a prepare_receive copy: empty, or for a
 /// kSliceIncremental slice holding the earlier rounds) and `task`; returns the pages

@@ -114,6 +114,39 @@ TEST_F(EagerMigrationTest, AServerBeingCalledKeepsAnsweringAcrossMigrations) {
   ASSERT_TRUE(is_ok(server->kill(kProgramWait)));
 }
 
+// auto measures the process (its size and dirty rate) and the link, chooses among the
+// strategies this node builds, and the record says which and why; the process cannot tell.
+TEST_F(EagerMigrationTest, AutoChoosesAStrategyAndTheRecordSaysWhy) {
+  auto counter = GuestProgram::start(ctl(0), "counter 60 100", kProgramWait);
+  ASSERT_TRUE(is_ok(counter));
+  ASSERT_TRUE(is_ok(counter->wait_for_line(LogPattern::substring("counter: 3 "), kProgramWait)));
+  unsigned at = 0;
+  for (const char* strategy : {"auto", "auto:no-residual"}) {
+    unsigned to = 1 - at;
+    auto record = migrate(ctl(at), counter->pid(), to, strategy);
+    ASSERT_TRUE(is_ok(record));
+    ASSERT_TRUE(record->ok) << describe(*record);
+    std::cerr << describe(*record) << std::endl;
+    EXPECT_NE(record->strategy, "auto");
+    EXPECT_FALSE(record->auto_reason.empty());
+    EXPECT_EQ(record->auto_reason.rfind(record->strategy + ":", 0), 0u) << record->auto_reason;
+    if (std::string(strategy) == "auto:no-residual") {
+      EXPECT_NE(record->strategy, "lazy");
+      EXPECT_NE(record->strategy, "postcopy");
+    }
+    counter->follow_to(ctl(to));
+    at = to;
+  }
+  auto exit = counter->wait_exit(kProgramWait);
+  ASSERT_TRUE(is_ok(exit)) << counter->describe();
+  EXPECT_EQ(exit->code, 0) << counter->describe();
+  ASSERT_NO_FATAL_FAILURE(expect_unbroken_count(counter->lines(), 60));
+  auto bad = ctl(0).command("migrate 0x4 1 auto fastest", kClusterReplyWait);
+  ASSERT_TRUE(is_ok(bad));
+  EXPECT_EQ(*bad->string_at("reason"),
+            "unknown objective; the objectives: freeze, total, traffic, no-residual");
+}
+
 TEST_F(EagerMigrationTest, APidOrNodeThatDoesNotExistIsRefusedWithAReason) {
   auto no_pid = migrate(ctl(0), 0x7777, 1, "eager");
   ASSERT_TRUE(is_ok(no_pid));

@@ -2,6 +2,8 @@
 // lazy and postcopy, counter and memtouch go on as if nothing happened, idle and while
 // writing; a lazily moved process that exits lets its source free every page it kept; and a
 // lazily moved process whose source node dies is killed with a reason instead of hanging.
+// Under flush and eager-dirty (the page store on node 2) the same programs go on, a flushed
+// process outlives its source node, and a full store fails the move before commit.
 #include <gtest/gtest.h>
 
 #include <iostream>
@@ -171,6 +173,130 @@ TEST_F(LazySourceDeathTest, AProcessWhosePagesSourceDiesIsKilledWithAReasonNotHu
   auto done = counter->wait_exit(kProgramWait);
   ASSERT_TRUE(is_ok(done));
   EXPECT_EQ(done->code, 0);
+}
+
+// ---- flush and eager-dirty: the page store on node 2, neither source nor destination.
+
+/// Three nodes, the page store on node 2 with `pages` of memory (no disk).
+class StoreStrategiesTest : public StrategiesClusterTest {
+ protected:
+  Cluster* cluster() override { return cluster_.get(); }
+
+  void boot(uint64_t store_pages) {
+    ClusterConfig config;
+    config.name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    config.nodes = kClusterNodes;
+    config.pagestore_node = kStoreNode;
+    config.pagestore_pages = store_pages;
+    auto created = Cluster::create(config);
+    ASSERT_TRUE(is_ok(created));
+    cluster_ = created.release_value();
+    ASSERT_TRUE(is_ok(cluster_->start()));
+    ASSERT_TRUE(is_ok(cluster_->wait_ready(kNodeWait)));
+  }
+
+  /// Whether node `node`'s log says (so far) `text`.
+  bool logged(unsigned node, const std::string& text) {
+    cluster()->node(node).poll_log();
+    return cluster()->node(node).log().contains(LogPattern::substring(text));
+  }
+
+  static constexpr unsigned kStoreNode = 2;
+
+ private:
+  std::unique_ptr<Cluster> cluster_;
+};
+
+TEST_F(StoreStrategiesTest, CounterAndMemtouchGoOnUnderFlushAndEagerDirty) {
+  ASSERT_NO_FATAL_FAILURE(boot(16384));
+  constexpr uint64_t kCount = 100;
+  auto counter = GuestProgram::start(ctl(0), "counter 100 100", kProgramWait);
+  ASSERT_TRUE(is_ok(counter));
+  ASSERT_TRUE(is_ok(counter->wait_for_line(LogPattern::substring("counter: 3 "), kProgramWait)));
+  unsigned at = 0;
+  // Moves back and forth: a process moved by flush moves on (its pages still in the store
+  // come first).
+  for (const char* strategy : {"flush", "eager-dirty", "flush"}) {
+    unsigned to = 1 - at;
+    MigrationRecord record = move(*counter, at, to, strategy);
+    ASSERT_TRUE(record.ok);
+    EXPECT_GT(record.bytes_sent, 4096u) << strategy;  // the pages put to the store count
+    at = to;
+    ASSERT_TRUE(is_ok(counter->wait_for_line(LogPattern::regex("counter: [0-9]+ "), kProgramWait)))
+        << counter->describe();
+  }
+  auto exit = counter->wait_exit(kProgramWait);
+  ASSERT_TRUE(is_ok(exit)) << counter->describe();
+  EXPECT_EQ(exit->code, 0) << counter->describe();
+  auto values = check_counter_lines(counter->lines());
+  ASSERT_TRUE(is_ok(values));
+  EXPECT_EQ(*values, kCount);
+
+  for (const char* rate : {"1", "300"}) {
+    for (const char* strategy : {"flush", "eager-dirty"}) {
+      SCOPED_TRACE(std::string(strategy) + " at " + rate + " pages/s");
+      auto memtouch = GuestProgram::start(ctl(0), std::string("memtouch 8M ") + rate, kProgramWait);
+      ASSERT_TRUE(is_ok(memtouch));
+      ASSERT_NO_FATAL_FAILURE(expect_intact(*memtouch, 1));
+      MigrationRecord record = move(*memtouch, 0, 1, strategy);
+      ASSERT_TRUE(record.ok);
+      // Every resident page went to the store (and, for eager-dirty, those dirtied since
+      // went on directly): the store's puts are in bytes_sent.
+      EXPECT_GE(record.bytes_sent, 2048u * 4096) << describe(record);
+      if (std::string(strategy) == "eager-dirty") {
+        EXPECT_EQ(record.rounds, 1u);
+      }
+      ASSERT_NO_FATAL_FAILURE(expect_intact(*memtouch, 3));
+      ASSERT_TRUE(is_ok(memtouch->kill(kProgramWait)));
+    }
+  }
+  // The destination dropped each process's pages from the store (all fetched, or ended).
+  for (int i = 0; i < 50 && !logged(1, "needs the page store no more"); ++i) {
+    std::this_thread::sleep_for(200ms);
+  }
+  EXPECT_TRUE(logged(1, "needs the page store no more"));
+}
+
+TEST_F(StoreStrategiesTest, AfterFlushTheSourceNodeDiesAndTheProcessRunsOn) {
+  ASSERT_NO_FATAL_FAILURE(boot(16384));
+  auto memtouch = GuestProgram::start(ctl(0), "memtouch 8M 50", kProgramWait);
+  ASSERT_TRUE(is_ok(memtouch));
+  ASSERT_NO_FATAL_FAILURE(expect_intact(*memtouch, 1));
+  MigrationRecord record = move(*memtouch, 0, 1, "flush");
+  ASSERT_TRUE(record.ok);
+  cluster()->kill_node(0);
+  // Its pages come from the store on node 2: it reads every one of them, as written.
+  ASSERT_NO_FATAL_FAILURE(expect_intact(*memtouch, 4));
+  ASSERT_TRUE(is_ok(memtouch->kill(kProgramWait)));
+}
+
+TEST_F(StoreStrategiesTest, AFullStoreFailsTheMigrationBeforeCommitAndTheProcessRunsOnHere) {
+  ASSERT_NO_FATAL_FAILURE(boot(256));  // 1 MiB: memtouch 8M does not fit
+  auto memtouch = GuestProgram::start(ctl(0), "memtouch 8M 50", kProgramWait);
+  ASSERT_TRUE(is_ok(memtouch));
+  ASSERT_NO_FATAL_FAILURE(expect_intact(*memtouch, 1));
+  for (const char* strategy : {"flush", "eager-dirty"}) {
+    SCOPED_TRACE(strategy);
+    auto record = migrate(ctl(0), memtouch->pid(), 1, strategy);
+    ASSERT_TRUE(is_ok(record));
+    EXPECT_FALSE(record->ok);
+    EXPECT_EQ(record->error, "out_of_memory") << describe(*record);
+    EXPECT_NE(record->reason.find("store full"), std::string::npos) << describe(*record);
+    std::cerr << describe(*record) << std::endl;
+    EXPECT_TRUE(runs_process(ctl(0), memtouch->pid()));
+    EXPECT_FALSE(runs_process(ctl(1), memtouch->pid()));
+    ASSERT_NO_FATAL_FAILURE(expect_intact(*memtouch, 2));
+  }
+  // The refused migrations left nothing in the store: a small process fits and moves.
+  auto counter = GuestProgram::start(ctl(0), "counter 40 100", kProgramWait);
+  ASSERT_TRUE(is_ok(counter));
+  ASSERT_TRUE(is_ok(counter->wait_for_line(LogPattern::substring("counter: 3 "), kProgramWait)));
+  MigrationRecord moved = move(*counter, 0, 1, "flush");
+  EXPECT_TRUE(moved.ok);
+  auto exit = counter->wait_exit(kProgramWait);
+  ASSERT_TRUE(is_ok(exit)) << counter->describe();
+  EXPECT_EQ(exit->code, 0);
+  ASSERT_TRUE(is_ok(memtouch->kill(kProgramWait)));
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "ctl/line_assembler.h"
 #include "ctl/output_lines.h"
 #include "ctl/replies.h"
+#include "migm/cost_model.h"
 
 namespace atoll_os::servers::ctl {
 namespace {
@@ -109,14 +110,28 @@ TEST(Command, EachCommand) {
 }
 
 TEST(Command, MalformedMigrate) {
-  EXPECT_STREQ(parse_bad("migrate 4").reason, "usage: migrate PID NODE [STRATEGY]");
+  EXPECT_STREQ(parse_bad("migrate 4").reason, "usage: migrate PID NODE [STRATEGY [OBJECTIVE]]");
   EXPECT_STREQ(parse_bad("migrate x 1").reason, "PID must be a decimal or 0x number");
   EXPECT_STREQ(parse_bad("migrate 4 99999").reason, "NODE must be a node number");
   constexpr const char* kUnknownStrategy =
       "unknown strategy; the strategies: eager, precopy, lazy, postcopy, flush, eager-dirty, auto";
   EXPECT_STREQ(parse_bad("migrate 4 1 teleport").reason, kUnknownStrategy);
   EXPECT_STREQ(parse_bad("migrate 4 1 eagerrrrrrrrrrrrrrrrrrr").reason, kUnknownStrategy);
-  EXPECT_STREQ(parse_bad("migrate 4 1 eager extra").reason, "usage: migrate PID NODE [STRATEGY]");
+  EXPECT_STREQ(parse_bad("migrate 4 1 eager extra").reason, "only auto takes an objective");
+  EXPECT_STREQ(parse_bad("migrate 4 1 auto fastest").reason,
+               "unknown objective; the objectives: freeze, total, traffic, no-residual");
+  EXPECT_STREQ(parse_bad("migrate 4 1 auto total more").reason,
+               "usage: migrate PID NODE [STRATEGY [OBJECTIVE]]");
+}
+
+TEST(Command, AutoTakesAnObjective) {
+  Command plain = parse_ok("migrate 4 1 auto");
+  EXPECT_EQ(plain.strategy, protocols::migm::Strategy::kAuto);
+  EXPECT_EQ(plain.objective, 0u);  // shortest freeze
+  EXPECT_EQ(parse_ok("migrate 4 1 auto total").objective,
+            uint32_t(servers::migm::Objective::kShortestTotal));
+  EXPECT_EQ(parse_ok("migrate 4 1 auto no-residual").objective,
+            uint32_t(servers::migm::Objective::kNoResidual));
 }
 
 TEST(Replies, MigrationRecord) {

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "migm/cost_model.h"
+#include "migm/link_history.h"
 
 namespace atoll_os::servers::migm {
 namespace {
@@ -318,6 +319,55 @@ TEST(CostModelTest, ObjectiveNamesRoundTrip) {
   Objective parsed{};
   EXPECT_FALSE(parse_objective("fastest", parsed));
   EXPECT_FALSE(parse_objective("freezer", parsed));
+}
+
+}  // namespace
+}  // namespace atoll_os::servers::migm
+
+namespace atoll_os::servers::migm {
+namespace {
+
+protocols::migm::MigrationRecord eager_to(uint32_t node, uint64_t bytes, uint64_t memory_ns,
+                                          uint64_t negotiate_ns) {
+  protocols::migm::MigrationRecord r{};
+  r.to_node = node;
+  r.strategy = Strategy::kEager;
+  r.bytes_sent = bytes;
+  r.memory_ns = memory_ns;
+  r.negotiate_ns = negotiate_ns;
+  return r;
+}
+
+TEST(LinkHistory, DefaultsUntilAMigrationMeasuredTheLink) {
+  LinkHistory links;
+  EXPECT_EQ(links.bytes_per_s(1), LinkHistory::kDefaultBytesPerS);
+  EXPECT_EQ(links.rtt_ns(1), LinkHistory::kDefaultRttNs);
+  links.note(eager_to(1, 64ull << 20, 2'000'000'000, 3'000'000));  // 32 MiB/s
+  EXPECT_NEAR(double(links.bytes_per_s(1)), double(32ull << 20), double(1 << 20) / 10);
+  EXPECT_EQ(links.rtt_ns(1), 3'000'000u);
+  EXPECT_EQ(links.bytes_per_s(2), LinkHistory::kDefaultBytesPerS);  // per node
+}
+
+TEST(LinkHistory, NewSamplesCountAQuarter) {
+  LinkHistory links;
+  links.note(eager_to(1, 100'000'000, 1'000'000'000, 4'000'000));  // 100 MB/s
+  links.note(eager_to(1, 20'000'000, 1'000'000'000, 8'000'000));   // 20 MB/s
+  EXPECT_NEAR(double(links.bytes_per_s(1)), 80e6, 1e6);
+  EXPECT_EQ(links.rtt_ns(1), 5'000'000u);
+}
+
+TEST(LinkHistory, FailuresSmallSlicesAndOtherStrategiesSayNothingOfThroughput) {
+  LinkHistory links;
+  auto failed = eager_to(1, 64ull << 20, 1'000'000'000, 1'000'000);
+  failed.error = int32_t(Error::kTimedOut);
+  links.note(failed);
+  links.note(eager_to(1, 100'000, 50'000'000, 0));  // all set-up
+  auto lazy = eager_to(1, 64ull << 20, 1'000'000, 0);
+  lazy.strategy = Strategy::kLazy;  // its memory phase moves the map only
+  links.note(lazy);
+  links.note(eager_to(LinkHistory::kNodesMax, 64ull << 20, 1'000'000'000, 1));  // no such slot
+  EXPECT_EQ(links.bytes_per_s(1), LinkHistory::kDefaultBytesPerS);
+  EXPECT_EQ(links.rtt_ns(1), LinkHistory::kDefaultRttNs);
 }
 
 }  // namespace

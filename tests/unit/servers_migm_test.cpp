@@ -56,6 +56,10 @@ class FakeSource final : public MigrationSteps {
                        : mode == SendMode::kPrecopyDirty ? "dirty"
                        : mode == SendMode::kLazy         ? "map"
                        : mode == SendMode::kPostcopy     ? "map+push"
+                       : mode == SendMode::kFlush        ? "flush"
+                       : mode == SendMode::kStoreSave    ? "save"
+                       : mode == SendMode::kEagerDirty   ? "dirty+map"
+                       : mode == SendMode::kStoreDrop    ? "store-drop"
                                                          : "whole";
     TRY(step(name));
     uint64_t pages = 25;
@@ -262,14 +266,15 @@ TEST(MigmDestination, RefusesAnotherVersionIsaOrStrategy) {
 }
 
 TEST(MigmDestination, AcceptsTheStrategiesWithAPlanAndRefusesTheOthers) {
-  for (Strategy strategy : {Strategy::kPrecopy, Strategy::kLazy, Strategy::kPostcopy}) {
+  for (Strategy strategy : {Strategy::kPrecopy, Strategy::kLazy, Strategy::kPostcopy,
+                            Strategy::kFlush, Strategy::kEagerDirty}) {
     FakeDestination steps;
     Incoming incoming(steps);
     Proposal p = proposal();
     p.strategy = strategy;
     EXPECT_EQ(incoming.propose(p, 0, 0).error, 0) << protocols::migm::strategy_name(strategy);
   }
-  for (Strategy strategy : {Strategy::kFlush, Strategy::kEagerDirty, Strategy::kAuto}) {
+  for (Strategy strategy : {Strategy::kAuto}) {
     FakeDestination steps;
     Incoming incoming(steps);
     Proposal p = proposal();
@@ -434,6 +439,78 @@ TEST(MigmLazy, MovesOnlyThePageMapWhileFrozen) {
   }
 }
 
+TEST(MigmStore, FlushPutsThePagesWhileFrozenAndCountsTheStoreBytes) {
+  FakeSource source;
+  source.round_pages = {25};  // put to the store, counted by mm with the map
+  MigrationRecord record = run_plan(source, Strategy::kFlush);
+  EXPECT_EQ(record.error, 0) << record.reason;
+  EXPECT_EQ(source.calls, steps({"describe", "propose", "freeze", "flush", "ports", "process",
+                                 "commit", "release"}));
+  EXPECT_EQ(record.bytes_sent, 25u * 4096 + 100 + 200 + 1000);
+  EXPECT_EQ(record.rounds, 0u);
+  EXPECT_EQ(record.residual_done, 0u);
+  EXPECT_EQ(source.proposed.strategy, Strategy::kFlush);
+}
+
+TEST(MigmStore, EagerDirtySavesWhileRunningThenSendsTheDirtyPagesFrozen) {
+  FakeSource source;
+  source.round_pages = {2048, 12};  // the save, then the pages dirtied since
+  MigrationRecord record = run_plan(source, Strategy::kEagerDirty);
+  EXPECT_EQ(record.error, 0) << record.reason;
+  EXPECT_EQ(source.calls, steps({"describe", "propose", "save", "freeze", "dirty+map", "ports",
+                                 "process", "commit", "release"}));
+  EXPECT_EQ(record.rounds, 1u);
+  EXPECT_GT(record.precopy_ns, 0u);
+  EXPECT_EQ(record.pages_sent, 2048u + 12);
+}
+
+TEST(MigmStore, AStoreRefusalBeforeCommitThawsDropsTheStoresPagesAndAborts) {
+  // flush: the put refused (store full) while frozen.
+  {
+    FakeSource source;
+    source.fail_at = "flush";
+    MigrationRecord record = run_plan(source, Strategy::kFlush);
+    EXPECT_EQ(record.error, int32_t(Error::kOutOfMemory));
+    EXPECT_EQ(source.calls, steps({"describe", "propose", "freeze", "flush", "thaw",
+                                   "store-drop", "abort"}));
+    EXPECT_EQ(std::string(record.reason).rfind("memory: ", 0), 0u) << record.reason;
+  }
+  // eager-dirty: the live save refused: never frozen, so never thawed.
+  {
+    FakeSource source;
+    source.fail_at = "save";
+    MigrationRecord record = run_plan(source, Strategy::kEagerDirty);
+    EXPECT_EQ(record.error, int32_t(Error::kOutOfMemory));
+    EXPECT_EQ(source.calls, steps({"describe", "propose", "save", "store-drop", "abort"}));
+    EXPECT_EQ(std::string(record.reason).rfind("store: ", 0), 0u) << record.reason;
+  }
+  // Later failures, frozen: thaw, the store forgets the process, the destination aborts.
+  for (Strategy strategy : {Strategy::kFlush, Strategy::kEagerDirty}) {
+    for (const char* at : {"dirty+map", "ports", "process", "commit"}) {
+      if (strategy == Strategy::kFlush && std::string(at) == "dirty+map") continue;
+      FakeSource source;
+      source.fail_at = at;
+      MigrationRecord record = run_plan(source, strategy);
+      EXPECT_NE(record.error, 0) << at;
+      std::vector<std::string> tail(source.calls.end() - 4, source.calls.end());
+      EXPECT_EQ(tail, steps({at, "thaw", "store-drop", "abort"})) << at;
+    }
+  }
+  // Before the store was asked there is nothing of it there to drop; after eager-dirty's
+  // save there is, even if the freeze fails.
+  for (Strategy strategy : {Strategy::kFlush, Strategy::kEagerDirty}) {
+    for (const char* at : {"propose", "freeze"}) {
+      FakeSource source;
+      source.fail_at = at;
+      MigrationRecord record = run_plan(source, strategy);
+      EXPECT_NE(record.error, 0) << at;
+      bool dropped = false;
+      for (const std::string& call : source.calls) dropped |= call == "store-drop";
+      EXPECT_EQ(dropped, strategy == Strategy::kEagerDirty && std::string(at) == "freeze") << at;
+    }
+  }
+}
+
 TEST(MigmLazy, AFailureBeforeCommitThawsAbortsAndDropsTheKeptPages) {
   for (const char* at : {"ports", "process", "commit"}) {
     FakeSource source;
@@ -458,8 +535,7 @@ TEST(MigmLazy, AFailureBeforeCommitThawsAbortsAndDropsTheKeptPages) {
 }
 
 TEST(MigmPlans, AStrategyWithoutAPlanIsRefusedBeforeAnything) {
-  for (Strategy strategy :
-       {Strategy::kFlush, Strategy::kEagerDirty, Strategy::kAuto, static_cast<Strategy>(42)}) {
+  for (Strategy strategy : {Strategy::kAuto, static_cast<Strategy>(42)}) {
     FakeSource source;
     MigrationRecord record = run_plan(source, strategy);
     EXPECT_EQ(record.error, int32_t(Error::kNotSupported));
@@ -469,6 +545,8 @@ TEST(MigmPlans, AStrategyWithoutAPlanIsRefusedBeforeAnything) {
   EXPECT_TRUE(has_plan(Strategy::kPrecopy));
   EXPECT_TRUE(has_plan(Strategy::kLazy));
   EXPECT_TRUE(has_plan(Strategy::kPostcopy));
+  EXPECT_TRUE(has_plan(Strategy::kFlush));
+  EXPECT_TRUE(has_plan(Strategy::kEagerDirty));
 }
 
 TEST(MigmPlans, StrategyNamesRoundTrip) {

@@ -400,7 +400,7 @@ class MemorySliceTest : public ::testing::Test {
   SendJob queue_and_take() {
     Call call;
     call.badge = kSystemBadge;
-    EXPECT_TRUE(source_.space_send({kPid, 77, 0x0100000a, kWhole}, call).ok());
+    EXPECT_TRUE(source_.space_send({kPid, 77, 0x0100000a, kWhole, 0, 0}, call).ok());
     SendJob job{};
     EXPECT_TRUE(source_.take_send(job));
     return job;
@@ -640,12 +640,12 @@ TEST_F(MemorySliceTest, ASpaceDestroyedDuringTheTransferIsNotCommitted) {
 TEST_F(MemorySliceTest, SpaceSendQueuesOneSendAndReportsItsStatus) {
   Call call;
   call.badge = kSystemBadge;
-  EXPECT_EQ(source_.space_send({4321, 1, 0, kWhole}, call).error(), Error::kNotFound);
+  EXPECT_EQ(source_.space_send({4321, 1, 0, kWhole, 0, 0}, call).error(), Error::kNotFound);
   EXPECT_EQ(source_.space_send_status({1}, call)->state, SliceState::kNone);
 
-  ASSERT_TRUE(source_.space_send({kPid, 5, 0x0100000a, kWhole}, call).ok());
+  ASSERT_TRUE(source_.space_send({kPid, 5, 0x0100000a, kWhole, 0, 0}, call).ok());
   EXPECT_EQ(kernel_.wakeups, 1);
-  EXPECT_EQ(source_.space_send({kPid, 6, 0x0100000a, kWhole}, call).error(), Error::kBusy);
+  EXPECT_EQ(source_.space_send({kPid, 6, 0x0100000a, kWhole, 0, 0}, call).error(), Error::kBusy);
   EXPECT_EQ(source_.space_send_status({5}, call)->state, SliceState::kRunning);
   SendJob job{};
   ASSERT_TRUE(source_.take_send(job));
@@ -653,7 +653,7 @@ TEST_F(MemorySliceTest, SpaceSendQueuesOneSendAndReportsItsStatus) {
   EXPECT_EQ(job.request.migration_id, 5u);
   EXPECT_EQ(job.task, kSourceTask + kDuplicateOffset);  // the thread's own handle
   EXPECT_EQ(job.space.region_count(), 3u);
-  EXPECT_EQ(source_.space_send({kPid, 6, 0x0100000a, kWhole}, call).error(), Error::kBusy);
+  EXPECT_EQ(source_.space_send({kPid, 6, 0x0100000a, kWhole, 0, 0}, call).error(), Error::kBusy);
 
   protocols::mm::SliceStatus done{};
   done.state = SliceState::kDone;
@@ -663,13 +663,13 @@ TEST_F(MemorySliceTest, SpaceSendQueuesOneSendAndReportsItsStatus) {
   Result<protocols::mm::SliceStatus> status = source_.space_send_status({5}, call);
   EXPECT_EQ(status->state, SliceState::kDone);
   EXPECT_EQ(status->pages_sent, 42u);
-  ASSERT_TRUE(source_.space_send({kPid, 6, 0x0100000a, kWhole}, call).ok());
+  ASSERT_TRUE(source_.space_send({kPid, 6, 0x0100000a, kWhole, 0, 0}, call).ok());
   EXPECT_EQ(source_.space_send_status({5}, call)->state, SliceState::kDone);  // still known
   EXPECT_EQ(source_.space_send_status({6}, call)->state, SliceState::kRunning);
 
   Call stranger;
   stranger.badge = 12;
-  EXPECT_EQ(source_.space_send({kPid, 7, 0, kWhole}, stranger).error(), Error::kAccessDenied);
+  EXPECT_EQ(source_.space_send({kPid, 7, 0, kWhole, 0, 0}, stranger).error(), Error::kAccessDenied);
   EXPECT_EQ(source_.space_send_status({5}, stranger).error(), Error::kAccessDenied);
 }
 
@@ -787,7 +787,7 @@ TEST_F(MemorySliceTest, AMapSliceCarriesTheRegionsAndWhichPagesStayNotTheirBytes
   EXPECT_EQ(kept_pages, source_pages_ - 1);
 
   std::vector<PageRun> runs(kMapRuns);
-  RemoteMapOut map{runs.data(), runs.size(), 0, kSliceWhole};
+  RemoteMapOut map{runs.data(), runs.size(), 0, kSliceWhole, 0};
   SliceError refusal{};
   Result<ReceiveTarget> target = destination_.prepare_receive(kPid, &refusal);
   ASSERT_TRUE(target.ok());
@@ -847,7 +847,7 @@ TEST_F(MemorySliceTest, AMapSliceIsRefusedWithoutRoomForItsMapOrAKeeper) {
   Result<std::vector<uint8_t>> body = send_with(options);
   ASSERT_TRUE(body.ok());
   std::vector<PageRun> runs(4);
-  RemoteMapOut small{runs.data(), runs.size(), 0, kSliceWhole};
+  RemoteMapOut small{runs.data(), runs.size(), 0, kSliceWhole, 0};
   SliceError refusal{};
   Result<ReceiveTarget> target = destination_.prepare_receive(kPid, &refusal);
   BufferSource source(*body);
@@ -863,6 +863,287 @@ TEST_F(MemorySliceTest, AMapSliceIsRefusedWithoutRoomForItsMapOrAKeeper) {
                                  again, &why_, nullptr)
                 .error(),
             Error::kOutOfRange);
+}
+
+// ---- flush and eager-dirty: store slices -------------------------------------------------
+
+class RecordingSaver final : public PageSaver {
+ public:
+  Result<void> save(const PageRun& run, const uint8_t* bytes) override {
+    if (fail) return Err(Error::kOutOfMemory);
+    for (uint32_t i = 0; i < run.pages; ++i) {
+      pages[run.start + i * kPage] = std::vector<uint8_t>(bytes + i * kPage, bytes + (i + 1) * kPage);
+    }
+    return success();
+  }
+  std::map<uint64_t, std::vector<uint8_t>> pages;
+  bool fail = false;
+};
+
+constexpr uint32_t kStoreIp = 0x0200000a;
+
+class StoreSliceTest : public MemorySliceTest {
+ protected:
+  // Sends the source space as a store slice with `options` (mode and store set here).
+  Result<std::vector<uint8_t>> send_store(SendOptions options) {
+    options.mode = kSliceStore;
+    options.store_ip = kStoreIp;
+    why_ = {};
+    SendJob job = queue_and_take();
+    std::vector<PageRun> runs(64);
+    std::vector<uint64_t> masks(64);
+    std::vector<uint64_t> bitmap(64);
+    SendScratch scratch{runs.data(), runs.size(), bitmap.data(), 4096, masks.data()};
+    BufferSink sink;
+    Result<SendTotals> totals =
+        send_memory_slice(kernel_, job.space, job.task, scratch, sink, &why_, options);
+    protocols::mm::SliceStatus status{};
+    status.state = SliceState::kDone;
+    status.migration_id = job.request.migration_id;
+    source_.finish_send(status);
+    if (!totals.ok()) return Err(totals.error());
+    EXPECT_EQ(totals->body_bytes, sink.body.size());
+    EXPECT_EQ(sink.announced, sink.body.size());
+    return sink.body;
+  }
+
+  // Receives a store slice; the pages installed, the map in map_.
+  Result<uint64_t> receive_store(const std::vector<uint8_t>& body, uint64_t body_bytes) {
+    map_ = {map_runs_.data(), map_runs_.size(), 0, kSliceWhole, 0};
+    SliceError refusal{};
+    Result<ReceiveTarget> target = destination_.prepare_receive(kPid, &refusal);
+    EXPECT_TRUE(target.ok()) << refusal.reason;
+    BufferSource source(body);
+    return receive_memory_slice(kernel_, destination_, target->space, target->task, body_bytes,
+                                source, &why_, &map_);
+  }
+
+  uint64_t map_pages() const {
+    uint64_t pages = 0;
+    for (size_t i = 0; i < map_.count; ++i) pages += map_.runs[i].pages;
+    return pages;
+  }
+
+  std::vector<PageRun> map_runs_ = std::vector<PageRun>(kMapRuns);
+  RemoteMapOut map_{};
+};
+
+TEST_F(StoreSliceTest, FlushSavesEveryPageAndTheSliceListsThemInTheStore) {
+  RecordingSaver saver;
+  SendOptions options;
+  options.saver = &saver;
+  Result<std::vector<uint8_t>> body = send_store(options);
+  ASSERT_TRUE(body.ok()) << why_.reason;
+  EXPECT_EQ(saver.pages.size(), source_pages_ - 1);  // all but pm's start page
+  for (const auto& [address, bytes] : saver.pages) {
+    EXPECT_EQ(bytes, kernel_.pages.at({kSourceTask, address}).bytes) << std::hex << address;
+  }
+  // 25 runs listed without bytes, the start page with its bytes, and the note.
+  EXPECT_EQ(body->size(), *slice_body_bytes(3, 26, 1) + sizeof(StoreNote));
+
+  Result<uint64_t> pages = receive_store(*body, body->size());
+  ASSERT_TRUE(pages.ok()) << why_.reason;
+  EXPECT_EQ(*pages, 1u);
+  EXPECT_EQ(map_.mode, uint32_t{kSliceStore});
+  EXPECT_EQ(map_.store_ip, kStoreIp);
+  EXPECT_EQ(map_pages(), source_pages_ - 1);
+  for (size_t i = 0; i < map_.count; ++i) EXPECT_EQ(map_.runs[i].flags & kRunInStore, 0u);
+  EXPECT_EQ(kernel_.pages_of(kDestinationTask), 1u);
+
+  // The refusal of a put comes before anything is written to the destination.
+  saver.fail = true;
+  EXPECT_EQ(send_store(options).error(), Error::kOutOfMemory);
+  EXPECT_STREQ(why_.reason, "the page store refused the pages");
+  // A store slice needs its store, and exactly one of saver (flush) and saved (eager-dirty).
+  PageMap saved;
+  options.saved = &saved;
+  EXPECT_EQ(send_store(options).error(), Error::kInvalidArgument);
+}
+
+TEST_F(StoreSliceTest, EagerDirtySendsOnlyWhatChangedSinceTheSaveAndListsTheRest) {
+  RecordingSaver saver;
+  auto saved = std::make_unique<PageMap>();
+  std::vector<PageRun> runs(64);
+  std::vector<uint64_t> bitmap(64);
+  SendScratch scratch{runs.data(), runs.size(), bitmap.data(), 4096};
+  SendJob job = queue_and_take();
+  Result<uint64_t> stored =
+      save_memory_to_store(kernel_, job.space, job.task, scratch, saver, *saved, &why_);
+  protocols::mm::SliceStatus status{};
+  status.state = SliceState::kDone;
+  status.migration_id = job.request.migration_id;
+  source_.finish_send(status);
+  ASSERT_TRUE(stored.ok()) << why_.reason;
+  EXPECT_EQ(*stored, source_pages_ - 1);
+  EXPECT_EQ(saved->left(), source_pages_ - 1);
+  EXPECT_TRUE(kernel_.dirty.empty());  // the save took the dirty bits
+
+  // The process runs on: it writes two saved pages and touches a new one.
+  write(kHeap + 0x20000, 0x5a);
+  write(abi::kUserStackTop - kPage, 0xa5);
+  touch(kHeap + 0x800000, abi::kVmWrite);
+  SendOptions options;
+  options.saved = saved.get();
+  Result<std::vector<uint8_t>> body = send_store(options);
+  ASSERT_TRUE(body.ok()) << why_.reason;
+  Result<uint64_t> pages = receive_store(*body, body->size());
+  ASSERT_TRUE(pages.ok()) << why_.reason;
+  EXPECT_EQ(*pages, 4u);  // the three changed pages and the start page
+  EXPECT_EQ(map_pages(), source_pages_ - 4);
+  for (uint64_t page : {kHeap + 0x20000, abi::kUserStackTop - kPage, kHeap + 0x800000}) {
+    EXPECT_EQ(kernel_.pages.at({kDestinationTask, page}).bytes,
+              kernel_.pages.at({kSourceTask, page}).bytes)
+        << std::hex << page;
+  }
+  // The split run: its first page came with bytes, the rest of it is in the store.
+  bool split = false;
+  for (size_t i = 0; i < map_.count; ++i) split |= map_.runs[i].start == kHeap + 0x21000;
+  EXPECT_TRUE(split);
+  ASSERT_TRUE(destination_.commit_receive(*destination_.prepare_receive(kPid, &why_), &why_).ok() ||
+              true);
+}
+
+TEST_F(StoreSliceTest, TheDestinationKeepsTheStoresAddressForItsFaults) {
+  RecordingSaver saver;
+  SendOptions options;
+  options.saver = &saver;
+  Result<std::vector<uint8_t>> body = send_store(options);
+  ASSERT_TRUE(body.ok());
+  SliceError refusal{};
+  map_ = {map_runs_.data(), map_runs_.size(), 0, kSliceWhole, 0};
+  Result<ReceiveTarget> target = destination_.prepare_receive(kPid, &refusal);
+  BufferSource source(*body);
+  ASSERT_TRUE(receive_memory_slice(kernel_, destination_, target->space, target->task,
+                                   body->size(), source, &why_, &map_)
+                  .ok());
+  ASSERT_TRUE(destination_.commit_receive(*target, &why_).ok());
+  ASSERT_TRUE(
+      destination_.open_lazy(kPid, 77, map_.store_ip, false, map_.runs, map_.count, true).ok());
+  const LazySpace& slot = destination_.lazy().slot(0);
+  EXPECT_TRUE(slot.store);
+  EXPECT_EQ(slot.source_ip, kStoreIp);
+  EXPECT_EQ(kernel_.lazy_wakeups, 1);  // the lazy thread connects (or drops at once)
+  abi::Message message{};
+  message.header.label = abi::kLabelPageFault;
+  message.header.badge = kPid;
+  message.header.length = sizeof(abi::PageFault);
+  abi::PageFault fault{kHeap + 0x20010, 0x400000, abi::kFaultWrite, 0};
+  std::memcpy(message.payload, &fault, sizeof(fault));
+  EXPECT_TRUE(destination_.handle_fault(message).remote);  // from the store, not zeros
+}
+
+TEST_F(StoreSliceTest, MalformedStoreSlicesAreRefused) {
+  RecordingSaver saver;
+  SendOptions options;
+  options.saver = &saver;
+  Result<std::vector<uint8_t>> sent = send_store(options);
+  ASSERT_TRUE(sent.ok());
+  const std::vector<uint8_t> good = *sent;
+  const size_t note_at = sizeof(SlicePrologue) + 3 * sizeof(WireRegion);
+  auto refused = [&](std::vector<uint8_t> body, uint64_t length) {
+    why_ = {};
+    Result<uint64_t> pages = receive_store(body, length);
+    EXPECT_FALSE(pages.ok());
+    EXPECT_EQ(kernel_.pages_of(kDestinationTask), 0u);  // undone
+    EXPECT_NE(why_.reason, nullptr);
+    return pages.ok() ? Error::kOk : pages.error();
+  };
+  auto with_note = [&](auto change) {
+    std::vector<uint8_t> body = good;
+    StoreNote note;
+    std::memcpy(&note, body.data() + note_at, sizeof(note));
+    change(note);
+    std::memcpy(body.data() + note_at, &note, sizeof(note));
+    return body;
+  };
+  EXPECT_EQ(refused(with_note([](StoreNote& n) { n.store_ip = 0; }), good.size()),
+            Error::kBadFormat);
+  EXPECT_EQ(refused(with_note([](StoreNote& n) { n.reserved = 1; }), good.size()),
+            Error::kBadFormat);
+  EXPECT_EQ(refused(with_note([](StoreNote& n) { n.stored_pages = ~0ull; }), good.size()),
+            Error::kBadFormat);
+  // A note that claims one page fewer in the store: the length no longer matches.
+  EXPECT_EQ(refused(with_note([](StoreNote& n) { --n.stored_pages; }), good.size()),
+            Error::kBadFormat);
+  EXPECT_STREQ(why_.reason, "memory slice length does not match its counts");
+  // Every truncation.
+  for (size_t cut : {size_t{0}, sizeof(SlicePrologue), note_at, note_at + 8, good.size() - 1}) {
+    std::vector<uint8_t> body(good.begin(), good.begin() + cut);
+    EXPECT_NE(refused(body, good.size()), Error::kOk) << cut;
+  }
+  // A length off by one either way.
+  EXPECT_EQ(refused(good, good.size() + 1), Error::kBadFormat);
+  EXPECT_EQ(refused(good, good.size() - 1), Error::kBadFormat);
+  // A run in the store stripped of its flag claims bytes that are not there.
+  std::vector<uint8_t> unflagged = good;
+  PageRun first;
+  const size_t run_at = note_at + sizeof(StoreNote);
+  std::memcpy(&first, unflagged.data() + run_at, sizeof(first));
+  if (first.start == abi::kProcessStartAddress) {
+    std::memcpy(&first, unflagged.data() + run_at + sizeof(first) + kPage, sizeof(first));
+  }
+  ASSERT_NE(first.flags & kRunInStore, 0u);
+  EXPECT_NE(refused(unflagged, good.size()), Error::kOk + 1);
+}
+
+TEST(MemorySliceCodec, StoreRunsOnlyInStoreSlicesAndNeverForTheStartPage) {
+  AddressSpace space(9, 1, 100);
+  ASSERT_TRUE(space.add_region(zero_region(9, kHeap, 0x10000, abi::kVmWrite), 0).ok());
+  SliceError why{};
+  RunTally tally;
+  SlicePrologue map = prologue(1, 2, 4, 1);
+  map.mode = kSliceMap;
+  EXPECT_EQ(check_run({kHeap, 2, abi::kVmWrite | kRunInStore}, map, space, tally, &why).error(),
+            Error::kBadFormat);
+  SlicePrologue store = map;
+  store.mode = kSliceStore;
+  EXPECT_EQ(check_run({abi::kProcessStartAddress, 1, abi::kVmRead | kRunInStore}, store, space,
+                      tally, &why)
+                .error(),
+            Error::kBadFormat);
+  EXPECT_TRUE(check_run({kHeap, 2, abi::kVmWrite | kRunInStore}, store, space, tally, &why).ok());
+  EXPECT_EQ(tally.stored, 2u);
+  EXPECT_EQ(tally.pages, 2u);
+  // The note: the pages with bytes are the prologue's less the stored ones, exactly.
+  SlicePrologue p = prologue(1, 2, 4, 1);
+  p.mode = kSliceStore;
+  uint64_t body = *slice_body_bytes(1, 2, 3) + sizeof(StoreNote);  // 2 in the store, 2 + 1 sent
+  EXPECT_TRUE(check_prologue(p, body, 10, &why).ok());
+  EXPECT_TRUE(check_store_note({kStoreIp, 0, 2}, p, body, &why).ok());
+  EXPECT_EQ(check_store_note({kStoreIp, 0, 1}, p, body, &why).error(), Error::kBadFormat);
+  EXPECT_EQ(check_store_note({kStoreIp, 0, 5}, p, body, &why).error(), Error::kBadFormat);
+  EXPECT_EQ(check_store_note({0, 0, 2}, p, body, &why).error(), Error::kBadFormat);
+  EXPECT_EQ(check_store_note({kStoreIp, 7, 2}, p, body, &why).error(), Error::kBadFormat);
+  // A store slice's length lies between every page in the store and none.
+  EXPECT_EQ(check_prologue(p, sizeof(StoreNote) - 1, 10, &why).error(), Error::kBadFormat);
+  EXPECT_EQ(check_prologue(p, *slice_body_bytes(1, 2, 5) + sizeof(StoreNote) + 1, 10, &why).error(),
+            Error::kBadFormat);
+}
+
+TEST_F(MemorySliceTest, SpaceSendNamesAStoreForTheStoreModesOnly) {
+  using protocols::mm::SendMode;
+  Call call;
+  call.badge = kSystemBadge;
+  EXPECT_EQ(source_.space_send({kPid, 5, 0x0100000a, SendMode::kFlush, 0, 0}, call).error(),
+            Error::kInvalidArgument);
+  EXPECT_EQ(source_.space_send({kPid, 5, 0x0100000a, kWhole, kStoreIp, 0}, call).error(),
+            Error::kInvalidArgument);
+  EXPECT_EQ(source_.space_send({kPid, 5, 0x0100000a, SendMode::kFlush, kStoreIp, 1}, call).error(),
+            Error::kInvalidArgument);
+  EXPECT_EQ(source_.space_send({kPid, 5, 0x0100000a, static_cast<SendMode>(9), kStoreIp, 0}, call)
+                .error(),
+            Error::kInvalidArgument);
+  for (SendMode mode :
+       {SendMode::kFlush, SendMode::kStoreSave, SendMode::kEagerDirty, SendMode::kStoreDrop}) {
+    ASSERT_TRUE(source_.space_send({kPid, 5, 0x0100000a, mode, kStoreIp, 0}, call).ok());
+    SendJob job{};
+    ASSERT_TRUE(source_.take_send(job));
+    EXPECT_EQ(job.request.store_ip, kStoreIp);
+    protocols::mm::SliceStatus status{};
+    status.state = SliceState::kDone;
+    status.migration_id = 5;
+    source_.finish_send(status);
+  }
 }
 
 TEST_F(MemorySliceTest, ResidualEndFreesTheKeptPagesOnce) {

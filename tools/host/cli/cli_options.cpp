@@ -221,7 +221,9 @@ commands:
   migrate PID --to NODE|any [--strategy eager] [--from NODE]
                       move a process of the running cluster to NODE (any: the least loaded
                       node offering every CPU feature the process may rely on, chosen by
-                      the source's trader) and print its record
+                      the source's trader) and print its record; --strategy auto or
+                      auto:OBJECTIVE (freeze, total, traffic, no-residual) lets the cost
+                      model choose, and the record says what it chose and why
   top [--once]        the cluster as the traders see it: nodes, load, memory, processes
                       (refreshing every second; --once prints one snapshot)
   balancer status|on|off|set KEY=VALUE...

@@ -47,6 +47,8 @@ void print_phases(const MigrationRecord& r) {
   printf("  %-10s %10.3f   (frozen %.3f ms; %llu bytes, %llu pages sent)\n", "total",
          ms(r.total_ns), ms(r.freeze_ns), static_cast<unsigned long long>(r.bytes_sent),
          static_cast<unsigned long long>(r.pages_sent));
+  if (!r.auto_reason.empty())
+    printf("  auto chose %s: %s\n", r.strategy.c_str(), r.auto_reason.c_str());
 }
 
 }  // namespace

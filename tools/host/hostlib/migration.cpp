@@ -61,6 +61,7 @@ HostResult<MigrationRecord> parse_migration_record(const JsonValue& reply) {
   r.remote_faults = HOST_TRY(number_at(reply, "remote_faults"));
   r.remote_fault_ns = HOST_TRY(number_at(reply, "remote_fault_ns"));
   r.residual_done = reply.bool_at("residual_done").value_or(false);
+  if (const std::string* why = reply.string_at("auto_reason")) r.auto_reason = *why;
   return r;
 }
 
@@ -69,8 +70,10 @@ HostResult<MigrationRecord> migrate(ControlChannel& from, uint64_t pid, unsigned
                                     std::chrono::milliseconds timeout) {
   char command[96];
   const std::string node = to == kAnyNode ? "any" : std::to_string(to);
+  std::string words = strategy;  // "auto:total" names auto's objective: "auto total" to ctl
+  if (size_t colon = words.find(':'); colon != std::string::npos) words[colon] = ' ';
   snprintf(command, sizeof command, "migrate 0x%llx %s %s", static_cast<unsigned long long>(pid),
-           node.c_str(), strategy.c_str());
+           node.c_str(), words.c_str());
   JsonValue reply = HOST_TRY(from.command(command, timeout));
   return parse_migration_record(reply);
 }
@@ -123,7 +126,9 @@ std::string describe(const MigrationRecord& r) {
            milliseconds(r.total_ns).c_str(), milliseconds(r.freeze_ns).c_str(),
            static_cast<unsigned long long>(r.bytes_sent),
            static_cast<unsigned long long>(r.pages_sent));
-  return std::string(head) + tail;
+  std::string text = std::string(head) + tail;
+  if (!r.auto_reason.empty()) text += " (auto: " + r.auto_reason + ")";
+  return text;
 }
 
 }  // namespace atoll_os::host

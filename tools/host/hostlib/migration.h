@@ -18,8 +18,9 @@ namespace atoll_os::host {
 /// The migration record as ctl reports it (times in nanoseconds of the source's clock).
 struct MigrationRecord {
   bool ok = false;
-  std::string error;   // when !ok: the error's name
-  std::string reason;  // when !ok: "phase: why"
+  std::string error;        // when !ok: the error's name
+  std::string reason;       // when !ok: "phase: why"
+  std::string auto_reason;  // when auto chose the strategy: what it chose and why
   uint64_t pid = 0;
   unsigned from = 0;
   unsigned to = 0;

@@ -67,8 +67,10 @@ struct MigrateRequest {
   uint64_t pid;
   uint32_t node;  // the destination
   Strategy strategy;
+  uint32_t objective;  // for kAuto: servers/migm/cost_model.h Objective (0: shortest freeze)
+  uint32_t reserved;
 };
-static_assert(sizeof(MigrateRequest) == 16);
+static_assert(sizeof(MigrateRequest) == 24);
 
 /// What one migration did and cost: the migration record. Times are this node's clock (ns).
 struct MigrationRecord {
@@ -99,8 +101,8 @@ struct MigrationRecord {
   uint64_t remote_faults;
   uint64_t remote_fault_ns;
   uint32_t residual_done;  // 1: the source holds nothing more
-  uint32_t reserved;
-  char reason[120];  // why, when error != kOk
+  uint32_t auto_chosen;    // 1: `auto` chose `strategy`; `reason` then says why, even on success
+  char reason[120];        // why, when error != kOk (or auto_chosen)
 };
 static_assert(sizeof(MigrationRecord) <= abi::kMessagePayloadMax);
 

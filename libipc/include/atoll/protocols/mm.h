@@ -82,18 +82,39 @@ enum class SendMode : uint32_t {
   kLazy = 3,
   // postcopy: kLazy, and the pages are sent on in the background, the recently written first
   kPostcopy = 4,
+  // flush (Sprite), frozen: every resident page to the page store at store_ip, then the page
+  // map with every page marked "in the store"; the destination faults them from the store
+  kFlush = 5,
+  // eager-dirty (MOSIX), running: clears the dirty bits, then every resident page to the
+  // page store (no slice to the destination)
+  kStoreSave = 6,
+  // eager-dirty, frozen: the pages dirtied since kStoreSave (or not saved by it) to the
+  // destination, the others marked "in the store" in the page map
+  kEagerDirty = 7,
+  // undo of kFlush / kStoreSave before commit: the store forgets the process's pages
+  kStoreDrop = 8,
 };
+
+/// Whether a send of `mode` talks to the page store (and so needs its address).
+constexpr bool uses_store(SendMode mode) {
+  return mode == SendMode::kFlush || mode == SendMode::kStoreSave ||
+         mode == SendMode::kEagerDirty || mode == SendMode::kStoreDrop;
+}
 
 /// Where the memory slice of a process goes: mm on the node at `destination_ip` (network
 /// byte order), which must have a space for `pid` prepared (create_space) and empty (or, for
-/// kPrecopyDirty, filled by the earlier rounds of this migration).
+/// kPrecopyDirty, filled by the earlier rounds of this migration). `store_ip` (network byte
+/// order): the page store's node, for kFlush, kStoreSave, kEagerDirty and kStoreDrop (0
+/// otherwise).
 struct SpaceSendRequest {
   uint64_t pid;
   uint64_t migration_id;
   uint32_t destination_ip;
   SendMode mode;
+  uint32_t store_ip;
+  uint32_t reserved;  // 0
 };
-static_assert(sizeof(SpaceSendRequest) == 24);
+static_assert(sizeof(SpaceSendRequest) == 32);
 
 /// The bit space_send's notification gets when the send has ended (done or failed).
 inline constexpr uint64_t kSliceDoneBit = 1;
@@ -118,6 +139,13 @@ struct SliceStatus {
 static_assert(sizeof(SliceStatus) == 88);
 
 enum class ResidualState : uint32_t { kNone = 0, kServing = 1, kDone = 2 };
+
+struct DirtySample {
+  uint64_t dirty_pages;     // written since the last take of the dirty bits
+  uint64_t resident_pages;  // mapped now
+  uint64_t region_pages;    // the address space: every page of every region
+};
+static_assert(sizeof(DirtySample) == 24);
 
 /// The residual dependency of a lazy or postcopy migration, as the source's mm sees it.
 struct ResidualStatus {
