@@ -180,6 +180,16 @@ Result<migm::MigrationRecord> migrate(Clients& c, const Move& m, migm::Strategy 
   return c.migm.migrate({m.pid, m.node, migm::Strategy::kEager});
 }
 
+// The process ended between the decision and its migration (pm no longer knows it): a
+// finished job, not a failed move.
+bool ended_first(const Result<migm::MigrationRecord>& r) {
+  if (!r.ok() || r->error != int32_t(Error::kNotFound)) return false;
+  for (const char* phase : {"describe: ", "freeze: "}) {
+    if (__builtin_strncmp(r->reason, phase, __builtin_strlen(phase)) == 0) return true;
+  }
+  return false;
+}
+
 // Asks migm for each move; the counts and the log say how each went.
 void carry_out(Clients& c, const Plan& plan, migm::Strategy strategy) {
   for (size_t i = 0; i < plan.count; ++i) {
@@ -187,6 +197,10 @@ void carry_out(Clients& c, const Plan& plan, migm::Strategy strategy) {
     Result<migm::MigrationRecord> r = migrate(c, m, strategy);
     bool ok = r.ok() && r->error == 0;
     const char* why = !r.ok() ? c.migm.last_reason() : r->reason;
+    if (ended_first(r)) {
+      user::print("balancer: pid %lx ended before it could move\n", m.pid);
+      continue;  // nothing failed: the job was done
+    }
     if (ok) {
       user::print("balancer: moved pid %lx to node %u (%s, %lu ms, frozen %lu ms)\n", m.pid, m.node,
                   migm::strategy_name(r->strategy), r->total_ns / 1'000'000,

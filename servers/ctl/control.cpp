@@ -81,9 +81,8 @@ void run_migrate(Control& control, const Command& command, JsonWriter& json) {
     if (!chosen.ok()) return;  // the reply says why
     node = *chosen;
   }
-  Result<protocols::migm::MigrationRecord> record =
-      control.migm.migrate(
-          {command.pid, static_cast<uint32_t>(node), command.strategy, command.objective, 0});
+  Result<protocols::migm::MigrationRecord> record = control.migm.migrate(
+      {command.pid, static_cast<uint32_t>(node), command.strategy, command.objective, 0});
   if (!record.ok()) {
     return render_error(json, "migrate", error_name(record.error()), control.migm.last_reason());
   }

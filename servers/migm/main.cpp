@@ -44,7 +44,7 @@ constexpr size_t kPeerStack = 64 * 1024;
 struct Cluster {
   uint32_t node = 0;
   uint32_t nodes = 1;
-  uint32_t node0_ip = 0;  // network byte order
+  uint32_t node0_ip = 0;    // network byte order
   uint32_t store_node = 0;  // the page store's (pagestore=, absent: node 0)
   uint32_t ip_of(uint32_t n) const { return __builtin_bswap32(__builtin_bswap32(node0_ip) + n); }
 };
@@ -87,8 +87,8 @@ bool read_cluster(int argc, char** argv) {
   g_cluster.nodes = static_cast<uint32_t>(*count);
   // The page store's node (flush, eager-dirty): pagestore=S, node 0 without it.
   std::string_view store = argument_value(argc, argv, "pagestore");
-  Result<uint64_t> store_node = store.empty() ? Result<uint64_t>(0)
-                                              : user::parse_unsigned(store.data());
+  Result<uint64_t> store_node =
+      store.empty() ? Result<uint64_t>(0) : user::parse_unsigned(store.data());
   if (store_node.ok() && *store_node < *count) {
     g_cluster.store_node = static_cast<uint32_t>(*store_node);
   }

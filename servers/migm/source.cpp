@@ -101,6 +101,8 @@ class EagerRun {
     }
     if (!commit()) return;
     record_.freeze_ns = steps_.now_ns() - frozen_at;
+    // flush, eager-dirty: the source owes nothing (the destination depends on the store).
+    if (store_used_) record_.residual_done = 1;
     record_.error = static_cast<int32_t>(Error::kOk);
     record_.reason[0] = '\0';
     timed(SourcePhase::kRelease, record_.release_ns, [&] { return steps_.release(record_.pid); });

@@ -4,6 +4,8 @@
 // links, streams postcopy's pages in the background and tells the source when it may free
 // everything. Only the lazy thread and the page servers, which run below mm's main loop,
 // allocate (connect, close); the pager threads only read and write an open link.
+// flush and eager-dirty use the same slots with the page store as the peer: the pages come
+// from the store (get_run), and the end of the dependency drops them there.
 #include "../lib/pagestore_client.h"
 #include "../lib/slice_channel.h"
 #include "atoll/user/clock.h"
@@ -70,7 +72,7 @@ struct SlotView {
   bool used;
   bool ending;
   bool broken;
-  bool push;  // and pushing: postcopy's background stream runs
+  bool push;   // and pushing: postcopy's background stream runs
   bool store;  // the pages are in the page store at source_ip
   uint64_t pid;
   uint64_t migration_id;
@@ -82,8 +84,8 @@ struct SlotView {
 SlotView view(size_t slot) {
   SpaceGuard guard(*g.lock);
   const LazySpace& s = g.service->lazy().slot(slot);
-  return {s.used,         s.ending,    s.broken,    s.push && s.pushing, s.store, s.pid,
-          s.migration_id, s.source_ip, s.map.left(), s.cursor};
+  return {s.used, s.ending,       s.broken,    s.push && s.pushing, s.store,
+          s.pid,  s.migration_id, s.source_ip, s.map.left(),        s.cursor};
 }
 
 void mark_broken(size_t slot, uint64_t migration_id, const char* why) {
@@ -317,9 +319,9 @@ void end_link(size_t slot, const SlotView& v) {
     // owes nothing); a store that cannot be reached keeps them until it restarts.
     if (link.store != nullptr && link.migration_id == v.migration_id) {
       Result<uint64_t> dropped = link.store->drop(v.pid);
-      user::print("mm: pid %#lx needs the page store no more: %lu pages dropped there%s%s\n",
-                  v.pid, dropped.ok() ? *dropped : 0, dropped.ok() ? "" : ", not: ",
-                  dropped.ok() ? "" : link.store->reason());
+      user::print("mm: pid %#lx needs the page store no more: %lu pages dropped there%s%s\n", v.pid,
+                  dropped.ok() ? *dropped : 0,
+                  dropped.ok() ? "" : ", not: ", dropped.ok() ? "" : link.store->reason());
     }
     if (link.stream != nullptr && link.migration_id == v.migration_id) {
       FetchRequest done =

@@ -57,8 +57,8 @@ inline constexpr uint32_t kRunInStore = 1u << 31;
 
 /// kSliceStore: where the pages marked kRunInStore are, after the regions.
 struct StoreNote {
-  uint32_t store_ip;  // network byte order, not 0
-  uint32_t reserved;  // 0
+  uint32_t store_ip;      // network byte order, not 0
+  uint32_t reserved;      // 0
   uint64_t stored_pages;  // pages of the kRunInStore runs
 };
 static_assert(sizeof(StoreNote) == 16);

@@ -236,8 +236,8 @@ SliceStatus send_store_only(const SendJob& job, SliceStatus status,
     StoreSaver saver(store, job.request.pid);
     SendScratch scratch{g_send_runs, kSendRuns, g_send_bitmap, kQueryPages, g_send_masks};
     SliceError refusal{Error::kOk, ""};
-    Result<uint64_t> saved = save_memory_to_store(*g_migration.kernel, job.space, job.task,
-                                                  scratch, saver, g_saved_map, &refusal);
+    Result<uint64_t> saved = save_memory_to_store(*g_migration.kernel, job.space, job.task, scratch,
+                                                  saver, g_saved_map, &refusal);
     status.bytes_sent = saver.bytes();
     status.pages_sent = saver.pages();
     if (!saved.ok() && store.reason()[0] != '\0') {

@@ -395,8 +395,8 @@ uint64_t store_pieces(const PageRun& run, uint64_t mask) {
 // every page after a flush; after eager-dirty's save, those it saved and not dirtied since
 // (taking the dirty bits). Returns the stored region pages; `runs` gets the pieces.
 Result<uint64_t> mark_stored(MemoryKernel& kernel, abi::Handle task, const Census& census,
-                             const SendScratch& scratch, const SendOptions& options,
-                             uint64_t& runs, SliceError* refusal) {
+                             const SendScratch& scratch, const SendOptions& options, uint64_t& runs,
+                             SliceError* refusal) {
   uint64_t stored = 0;
   runs = 0;
   for (size_t i = 0; i < census.stored; ++i) {

@@ -38,7 +38,7 @@ struct SendScratch {
   PageRun* runs;
   size_t run_capacity;
   uint64_t* bitmap;
-  size_t bitmap_pages;      // a multiple of 64
+  size_t bitmap_pages;        // a multiple of 64
   uint64_t* masks = nullptr;  // kSliceStore: run_capacity words (bit i: page i is in the store)
 };
 

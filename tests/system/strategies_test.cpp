@@ -243,6 +243,7 @@ TEST_F(StoreStrategiesTest, CounterAndMemtouchGoOnUnderFlushAndEagerDirty) {
       // Every resident page went to the store (and, for eager-dirty, those dirtied since
       // went on directly): the store's puts are in bytes_sent.
       EXPECT_GE(record.bytes_sent, 2048u * 4096) << describe(record);
+      EXPECT_TRUE(record.residual_done);  // the source owes nothing after commit
       if (std::string(strategy) == "eager-dirty") {
         EXPECT_EQ(record.rounds, 1u);
       }

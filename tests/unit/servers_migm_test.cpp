@@ -448,7 +448,7 @@ TEST(MigmStore, FlushPutsThePagesWhileFrozenAndCountsTheStoreBytes) {
                                  "commit", "release"}));
   EXPECT_EQ(record.bytes_sent, 25u * 4096 + 100 + 200 + 1000);
   EXPECT_EQ(record.rounds, 0u);
-  EXPECT_EQ(record.residual_done, 0u);
+  EXPECT_EQ(record.residual_done, 1u);  // the source owes nothing
   EXPECT_EQ(source.proposed.strategy, Strategy::kFlush);
 }
 
@@ -462,6 +462,7 @@ TEST(MigmStore, EagerDirtySavesWhileRunningThenSendsTheDirtyPagesFrozen) {
   EXPECT_EQ(record.rounds, 1u);
   EXPECT_GT(record.precopy_ns, 0u);
   EXPECT_EQ(record.pages_sent, 2048u + 12);
+  EXPECT_EQ(record.residual_done, 1u);
 }
 
 TEST(MigmStore, AStoreRefusalBeforeCommitThawsDropsTheStoresPagesAndAborts) {
@@ -471,8 +472,8 @@ TEST(MigmStore, AStoreRefusalBeforeCommitThawsDropsTheStoresPagesAndAborts) {
     source.fail_at = "flush";
     MigrationRecord record = run_plan(source, Strategy::kFlush);
     EXPECT_EQ(record.error, int32_t(Error::kOutOfMemory));
-    EXPECT_EQ(source.calls, steps({"describe", "propose", "freeze", "flush", "thaw",
-                                   "store-drop", "abort"}));
+    EXPECT_EQ(source.calls,
+              steps({"describe", "propose", "freeze", "flush", "thaw", "store-drop", "abort"}));
     EXPECT_EQ(std::string(record.reason).rfind("memory: ", 0), 0u) << record.reason;
   }
   // eager-dirty: the live save refused: never frozen, so never thawed.
