@@ -395,6 +395,11 @@ class MigrationService {
     if (automatic && r.objective > uint32_t(Objective::kNoResidual)) {
       return call.fail(Error::kInvalidArgument, "no such objective");
     }
+    if (uses_store(r.strategy) && !store_reachable(r.node)) {
+      return call.fail(Error::kNotSupported,
+                       "the page store's node cannot reach its own store (net has no loopback): "
+                       "move between two other nodes");
+    }
     uint64_t id = (uint64_t{g_cluster.node} << 48) | (++serial_ & ((uint64_t{1} << 48) - 1));
     Strategy strategy = r.strategy;
     if (automatic) {
@@ -440,6 +445,12 @@ class MigrationService {
  private:
   void remember(const MigrationRecord& record) { records_[next_record_++ % kRecords] = record; }
 
+  static bool uses_store(Strategy s) { return s == Strategy::kFlush || s == Strategy::kEagerDirty; }
+  // Both ends reach the store over TCP, and net has no loopback: the store's own node cannot.
+  static bool store_reachable(uint32_t to) {
+    return g_cluster.node != g_cluster.store_node && to != g_cluster.store_node;
+  }
+
   // What auto's cost model is fed, measured now: the process's size (pm), its dirty rate
   // (two samples of mm's dirty bits kDirtyWindowMs apart), the link as migrations to that
   // node measured it, and which strategies this node builds.
@@ -460,7 +471,8 @@ class MigrationService {
     in.address_space_pages =
         second->region_pages > in.resident_pages ? second->region_pages : in.resident_pages;
     in.dirty_pages_per_s = second->dirty_pages * 1'000'000'000 / (window_ns + 1);
-    in.store_available = has_plan(Strategy::kFlush) || has_plan(Strategy::kEagerDirty);
+    in.store_available =
+        (has_plan(Strategy::kFlush) || has_plan(Strategy::kEagerDirty)) && store_reachable(r.node);
     in.store_put_bytes_per_s = kStorePutBytesPerS;
     in.store_get_bytes_per_s = kStoreGetBytesPerS;
     in.objective = r.objective == 0 ? Objective::kShortestFreeze : Objective(r.objective);

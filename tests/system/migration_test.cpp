@@ -147,6 +147,21 @@ TEST_F(EagerMigrationTest, AutoChoosesAStrategyAndTheRecordSaysWhy) {
             "unknown objective; the objectives: freeze, total, traffic, no-residual");
 }
 
+// The page store runs on node 0 here; it cannot reach itself over TCP (net has no loopback),
+// so the store strategies are refused there, before anything is done, with the reason.
+TEST_F(EagerMigrationTest, StoreStrategiesAreRefusedOnTheStoresOwnNode) {
+  auto counter = GuestProgram::start(ctl(0), "counter 0 100", kProgramWait);
+  ASSERT_TRUE(is_ok(counter));
+  for (const char* strategy : {"flush", "eager-dirty"}) {
+    auto refused = migrate(ctl(0), counter->pid(), 1, strategy);
+    ASSERT_FALSE(is_ok(refused) && refused->ok) << strategy;
+    std::string reason = is_ok(refused) ? refused->reason : refused.failure().message;
+    EXPECT_NE(reason.find("move between two other nodes"), std::string::npos) << reason;
+  }
+  ASSERT_TRUE(is_ok(counter->wait_for_line(LogPattern::substring("counter: 3 "), kProgramWait)));
+  ASSERT_TRUE(is_ok(counter->kill(kProgramWait)));
+}
+
 TEST_F(EagerMigrationTest, APidOrNodeThatDoesNotExistIsRefusedWithAReason) {
   auto no_pid = migrate(ctl(0), 0x7777, 1, "eager");
   ASSERT_TRUE(is_ok(no_pid));

@@ -1,8 +1,9 @@
 // `demo`: the migration demo. Boots a three-node cluster, starts `counter` and `memtouch` on
 // node 0, moves them around the nodes with the eager strategy while they run, shows that
 // they continue (counter's sequence and checksum unbroken, memtouch's pages intact) and
-// prints the migration records as a table; then turns the balancers on and shows six
-// CPU-bound jobs started on node 0 spread over the nodes (docs/balancer.md).
+// prints the migration records as a table; then moves one memtouch through every strategy,
+// side by side (docs/strategies.md); then turns the balancers on and shows six CPU-bound
+// jobs started on node 0 spread over the nodes (docs/balancer.md).
 #include <cstdio>
 
 #include "cli/commands.h"
@@ -108,6 +109,44 @@ HostResult<void> run_demo(Cluster& cluster) {
   return {};
 }
 
+// One memtouch, writing 200 pages a second, moved by each strategy in turn around the nodes:
+// the records side by side, and its self-check after every move. The page store runs on
+// node 0, which cannot reach it itself: flush and eager-dirty move between nodes 1 and 2.
+struct StrategyMove {
+  const char* strategy;
+  unsigned to;
+};
+constexpr StrategyMove kStrategyMoves[] = {{"eager", 1},    {"precopy", 2}, {"lazy", 0},
+                                           {"postcopy", 1}, {"flush", 2},   {"eager-dirty", 1},
+                                           {"auto", 0}};
+
+HostResult<void> run_strategies(Cluster& cluster) {
+  printf("\n$ run memtouch 8M 200  (on node 0), then one move per strategy\n");
+  Traveller memtouch{
+      HOST_TRY(GuestProgram::start(*cluster.node(0).control(), "memtouch 8M 200", kProgramWait))};
+  HOST_TRY(watch(memtouch, "checksum", 2));
+  std::vector<std::pair<std::string, MigrationRecord>> records;
+  for (const auto& [strategy, to] : kStrategyMoves) {
+    printf("\n$ migrate memtouch from node %u to node %u --strategy %s\n", memtouch.node, to,
+           strategy);
+    MigrationRecord record = HOST_TRY(
+        migrate(*cluster.node(memtouch.node).control(), memtouch.program.pid(), to, strategy));
+    printf("  %s\n", describe(record).c_str());
+    if (!record.ok) return fail(Error::kBusy, "the migration failed: " + record.reason);
+    records.emplace_back(std::string(strategy) == "auto" ? "memtouch (auto)" : "memtouch", record);
+    memtouch.program.follow_to(*cluster.node(to).control());
+    memtouch.node = to;
+    HOST_TRY(watch(memtouch, "checksum", 2));
+  }
+  HOST_TRY(memtouch.program.kill(kProgramWait));
+  show_new_lines(memtouch);
+  print_table(records);
+  printf("memtouch: %s\n", memtouch.program.last_line_with("MISMATCH")
+                               ? "MISMATCH: a page changed in a move"
+                               : "every page checked after every move, no mismatch");
+  return {};
+}
+
 // The balancers at work: six CPU-bound jobs started on node 0 spread over the nodes.
 HostResult<void> run_balancing(Cluster& cluster) {
   printf("\n$ balancer on    (every node)\n$ run cpuburn 3000    (6 times, on node 0)\n");
@@ -141,6 +180,9 @@ int demo(const CliOptions& options) {
   }
   printf("atoll-host demo: nodes 0, 1 and 2 are up (10.77.0.1-3)\n");
   if (auto done = run_demo(cluster); !done) return fail_with_logs(cluster, done.failure());
+  if (auto done = run_strategies(cluster); !done) {
+    return fail_with_logs(cluster, done.failure());
+  }
   if (auto done = run_balancing(cluster); !done) return fail_with_logs(cluster, done.failure());
   printf("\natoll-host demo: done\n");
   return 0;
