@@ -180,11 +180,11 @@ Result<migm::MigrationRecord> migrate(Clients& c, const Move& m, migm::Strategy 
   return c.migm.migrate({m.pid, m.node, migm::Strategy::kEager});
 }
 
-// The process ended between the decision and its migration (pm no longer knows it): a
-// finished job, not a failed move.
+// The process ended between the decision and its migration (pm or mm no longer knows it,
+// when migm described, froze or measured it for auto): a finished job, not a failed move.
 bool ended_first(const Result<migm::MigrationRecord>& r) {
   if (!r.ok() || r->error != int32_t(Error::kNotFound)) return false;
-  for (const char* phase : {"describe: ", "freeze: "}) {
+  for (const char* phase : {"describe: ", "freeze: ", "auto: "}) {
     if (__builtin_strncmp(r->reason, phase, __builtin_strlen(phase)) == 0) return true;
   }
   return false;

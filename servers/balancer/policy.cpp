@@ -2,46 +2,13 @@
 // loaded node that offers what it needs.
 #include "policy.h"
 
+#include "../lib/text_writer.h"
+
 namespace atoll_os::servers::balancer {
 namespace {
 
 constexpr size_t kNodesMax = 64;
 constexpr size_t kCandidatesMax = 64;
-
-// The plan's reason, written piece by piece; what does not fit is cut.
-class Reason {
- public:
-  explicit Reason(Plan& plan) : out_(plan.reason) { out_[0] = '\0'; }
-  Reason& text(const char* s) {
-    while (*s != '\0') put(*s++);
-    return *this;
-  }
-  Reason& number(uint64_t v) {
-    char digits[20];
-    int n = 0;
-    do {
-      digits[n++] = char('0' + v % 10);
-      v /= 10;
-    } while (v != 0);
-    while (n > 0) put(digits[--n]);
-    return *this;
-  }
-  // A load in thousandths, as "1.500".
-  Reason& load(uint32_t milli) {
-    number(milli / 1000).text(".");
-    for (uint32_t unit = 100; unit != 0; unit /= 10) put(char('0' + milli / unit % 10));
-    return *this;
-  }
-
- private:
-  void put(char c) {
-    if (used_ + 1 >= kReasonMax) return;
-    out_[used_++] = c;
-    out_[used_] = '\0';
-  }
-  char* out_;
-  size_t used_ = 0;
-};
 
 bool settling(const BalancerParams& params, const Candidate& c, uint64_t now_ms) {
   return c.arrived_ms != 0 && now_ms - c.arrived_ms < params.settle_ms;
@@ -91,18 +58,18 @@ const char* check_params(const BalancerParams& p) {
 
 Plan decide(const BalancerParams& params, const Situation& s) {
   Plan plan;
-  Reason why(plan);
+  TextWriter why(plan.reason);  // what does not fit is cut
   const uint32_t load = s.own_load_milli;
   if (params.enabled == 0) {
     why.text("off");
     return plan;
   }
   if (load <= params.threshold_milli) {
-    why.text("load ").load(load).text(" <= threshold ").load(params.threshold_milli);
+    why.text("load ").milli(load).text(" <= threshold ").milli(params.threshold_milli);
     return plan;
   }
   if (s.last_move_ms != 0 && s.now_ms - s.last_move_ms < params.cooldown_ms) {
-    why.text("load ").load(load).text(": cooling down after the last move");
+    why.text("load ").milli(load).text(": cooling down after the last move");
     return plan;
   }
   uint32_t estimate[kNodesMax];
@@ -123,15 +90,15 @@ Plan decide(const BalancerParams& params, const Situation& s) {
     own -= kProcessLoadMilli;
     estimate[d] += kProcessLoadMilli;
   }
-  why.text("load ").load(load).text(" > ").load(params.threshold_milli);
+  why.text("load ").milli(load).text(" > ").milli(params.threshold_milli);
   if (plan.count == 0) {
     why.text(": no movable busy process has a homogeneous node ")
-        .load(kProcessLoadMilli + params.margin_milli)
+        .milli(kProcessLoadMilli + params.margin_milli)
         .text(" less loaded");
     return plan;
   }
-  why.text(": ").number(plan.count).text(" to nodes");
-  for (size_t i = 0; i < plan.count; ++i) why.text(i == 0 ? " " : ",").number(plan.moves[i].node);
+  why.text(": ").decimal(plan.count).text(" to nodes");
+  for (size_t i = 0; i < plan.count; ++i) why.text(i == 0 ? " " : ",").decimal(plan.moves[i].node);
   return plan;
 }
 

@@ -1,6 +1,7 @@
 // Parsing ctl's balancer commands and rendering the balancer's status.
 #include "balancer_command.h"
 
+#include "../lib/text_writer.h"
 #include "atoll/protocols/migm.h"
 #include "atoll/text.h"
 
@@ -99,24 +100,6 @@ const char* parse_assignment(std::string_view word, BalancerChange& change) {
          "strategy";
 }
 
-// "1.500" from thousandths.
-void load_text(uint32_t milli, char (&out)[16]) {
-  char digits[12];
-  size_t n = 0;
-  uint32_t whole = milli / 1000;
-  do {
-    digits[n++] = static_cast<char>('0' + whole % 10);
-    whole /= 10;
-  } while (whole != 0);
-  size_t used = 0;
-  while (n > 0) out[used++] = digits[--n];
-  out[used++] = '.';
-  for (uint32_t unit = 100; unit != 0; unit /= 10) {
-    out[used++] = static_cast<char>('0' + milli / unit % 10);
-  }
-  out[used] = '\0';
-}
-
 }  // namespace
 
 Result<Command> parse_balancer(std::string_view rest, CommandError* error) {
@@ -164,9 +147,9 @@ void render_balancer(JsonWriter& json, uint64_t node,
   char threshold[16];
   char margin[16];
   char load[16];
-  load_text(s.params.threshold_milli, threshold);
-  load_text(s.params.margin_milli, margin);
-  load_text(s.load_milli, load);
+  TextWriter(threshold).milli(s.params.threshold_milli);
+  TextWriter(margin).milli(s.params.margin_milli);
+  TextWriter(load).milli(s.load_milli);
   auto strategy = static_cast<protocols::migm::Strategy>(s.params.strategy);
   json.begin_object()
       .field_bool("ok", true)

@@ -1,32 +1,15 @@
 // Rendering the trader's answers as JSON.
 #include "trader_replies.h"
 
+#include "../lib/text_writer.h"
 #include "../migm/cpu_features.h"
 
 namespace atoll_os::servers::ctl {
 namespace {
 
-// "1.250" from thousandths: JSON readers get the load as people read it, exactly.
-void load_text(uint32_t milli, char (&out)[16]) {
-  char digits[12];
-  size_t n = 0;
-  uint32_t whole = milli / 1000;
-  do {
-    digits[n++] = static_cast<char>('0' + whole % 10);
-    whole /= 10;
-  } while (whole != 0);
-  size_t used = 0;
-  while (n > 0) out[used++] = digits[--n];
-  out[used++] = '.';
-  out[used++] = static_cast<char>('0' + milli / 100 % 10);
-  out[used++] = static_cast<char>('0' + milli / 10 % 10);
-  out[used++] = static_cast<char>('0' + milli % 10);
-  out[used] = '\0';
-}
-
 void render_node(JsonWriter& json, const protocols::trader::NodeOffer& node) {
   char load[16];
-  load_text(node.load_milli, load);
+  TextWriter(load).milli(node.load_milli);
   char features[256];
   migm::feature_names(node.features, features, sizeof(features));
   json.begin_object()

@@ -5,6 +5,7 @@
 // mm moves its memory.
 #include <string_view>
 
+#include "../lib/text_writer.h"
 #include "migration.h"
 #include "process_service.h"
 
@@ -14,42 +15,6 @@ namespace {
 using protocols::Call;
 using protocols::Empty;
 namespace pm_protocol = protocols::pm;
-
-// Appends text and numbers to a reason buffer, cutting what does not fit.
-class ReasonWriter {
- public:
-  explicit ReasonWriter(char (&out)[protocols::kReasonMax]) : out_(out) { out_[0] = '\0'; }
-  ReasonWriter& text(const char* s) {
-    while (*s != '\0') put(*s++);
-    return *this;
-  }
-  ReasonWriter& hex(uint64_t v) {
-    text("0x");
-    int shift = 60;
-    while (shift > 0 && ((v >> shift) & 0xf) == 0) shift -= 4;
-    for (; shift >= 0; shift -= 4) put("0123456789abcdef"[(v >> shift) & 0xf]);
-    return *this;
-  }
-  ReasonWriter& decimal(uint64_t v) {
-    char digits[20];
-    int n = 0;
-    do {
-      digits[n++] = char('0' + v % 10);
-      v /= 10;
-    } while (v != 0);
-    while (n > 0) put(digits[--n]);
-    return *this;
-  }
-
- private:
-  void put(char c) {
-    if (used_ + 1 >= protocols::kReasonMax) return;
-    out_[used_++] = c;
-    out_[used_] = '\0';
-  }
-  char (&out_)[protocols::kReasonMax];
-  size_t used_ = 0;
-};
 
 bool receives_on(std::span<const abi::HandleListEntry> handles, uint64_t object_id) {
   for (const abi::HandleListEntry& h : handles) {
@@ -189,7 +154,7 @@ Result<void> ProcessService::collect_handles(Process& process, ProcessSlice& sli
   HandleRefusal refusal{};
   Result<void> classified = classify_handles({listed_, count}, known, process.pid, slice, refusal);
   if (!classified.ok()) {
-    ReasonWriter(reason_).text(refusal.what).text(" (handle ").hex(refusal.value).text(")");
+    TextWriter(reason_).text(refusal.what).text(" (handle ").hex(refusal.value).text(")");
     *reason = reason_;
     return Err(Error::kNotSupported);
   }
@@ -355,7 +320,7 @@ Result<Empty> ProcessService::migrate_prepare(const pm_protocol::PrepareRequest&
   if (!memory.ok()) return call.fail(memory.error(), "mm did not answer");
   uint64_t needed = request.resident_pages + kPrepareMarginPages;
   if (memory->kernel.free_frames < needed) {
-    ReasonWriter(reason_)
+    TextWriter(reason_)
         .text("not enough free memory: ")
         .decimal(memory->kernel.free_frames)
         .text(" pages free, ")
@@ -512,7 +477,7 @@ Result<void> ProcessService::install_handle(Process& process, const SliceHandle&
   Result<void> installed =
       migration_->install_handle(process.task, source, h.rights, badge, h.value);
   if (!installed.ok()) {
-    ReasonWriter(reason_).text("cannot install its handle ").hex(h.value);
+    TextWriter(reason_).text("cannot install its handle ").hex(h.value);
     *reason = reason_;
   }
   return installed;

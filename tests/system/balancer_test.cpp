@@ -73,27 +73,28 @@ bool even(const JobWatch& watch) {
 
 TEST_F(BalancerTest, BootsOffAndRefusesBadParametersNamingTheField) {
   BalancerAnswer status = answer(0, "status");
-  ASSERT_TRUE(status.ok) << status.reason;
+  ASSERT_TRUE(status.verdict.ok) << status.verdict.reason;
   EXPECT_FALSE(status.state.enabled);
   EXPECT_EQ(status.state.threshold, "1.500");
   EXPECT_EQ(status.state.strategy, "auto");
 
   BalancerAnswer malformed = answer(1, "set threshold=abc");
-  EXPECT_FALSE(malformed.ok);
-  EXPECT_EQ(malformed.error, "bad_command");
-  EXPECT_EQ(malformed.reason, "threshold: expected a load such as 1.5 (at most 3 decimals)");
+  EXPECT_FALSE(malformed.verdict.ok);
+  EXPECT_EQ(malformed.verdict.error, "bad_command");
+  EXPECT_EQ(malformed.verdict.reason,
+            "threshold: expected a load such as 1.5 (at most 3 decimals)");
 
   BalancerAnswer range = answer(1, "set max_moves=9");
-  EXPECT_FALSE(range.ok);
-  EXPECT_EQ(range.error, "invalid_argument");
-  EXPECT_EQ(range.reason, "max_moves out of 1..8");
+  EXPECT_FALSE(range.verdict.ok);
+  EXPECT_EQ(range.verdict.error, "invalid_argument");
+  EXPECT_EQ(range.verdict.reason, "max_moves out of 1..8");
 
   BalancerAnswer set = answer(2, "set margin=0.75 cooldown=4000");
-  ASSERT_TRUE(set.ok) << set.reason;
+  ASSERT_TRUE(set.verdict.ok) << set.verdict.reason;
   EXPECT_EQ(set.state.margin, "0.750");
   EXPECT_EQ(set.state.cooldown_ms, 4000u);
   EXPECT_FALSE(set.state.enabled);
-  ASSERT_TRUE(answer(2, "set margin=0.5 cooldown=3000").ok);
+  ASSERT_TRUE(answer(2, "set margin=0.5 cooldown=3000").verdict.ok);
 }
 
 TEST_F(BalancerTest, SpreadsJobsThenStaysQuietAndEveryJobFinishesRight) {

@@ -91,22 +91,22 @@ TEST_F(TraderTest, QueriesSelectAndAMalformedOneGetsAClearError) {
   ASSERT_EQ(view_when(0, kNodes, kViewWait).size(), kNodes);
   auto homogeneous = trader_query(ctl(0), "isa == x86_64 and has(ssse3) prefer max node");
   ASSERT_TRUE(is_ok(homogeneous));
-  ASSERT_TRUE(homogeneous->ok) << homogeneous->reason;
+  ASSERT_TRUE(homogeneous->verdict.ok) << homogeneous->verdict.reason;
   EXPECT_EQ(homogeneous->node.node, 2u);
   EXPECT_EQ(homogeneous->matched, 2u);
   auto none = trader_query(ctl(0), "mem_total > 100000");
   ASSERT_TRUE(is_ok(none));
-  EXPECT_FALSE(none->ok);
-  EXPECT_EQ(none->error, "not_found");
+  EXPECT_FALSE(none->verdict.ok);
+  EXPECT_EQ(none->verdict.error, "not_found");
   auto malformed = trader_query(ctl(0), "load < and has(avx2)");
   ASSERT_TRUE(is_ok(malformed));
-  EXPECT_FALSE(malformed->ok);
-  EXPECT_EQ(malformed->error, "bad_format");
-  EXPECT_EQ(malformed->reason,
+  EXPECT_FALSE(malformed->verdict.ok);
+  EXPECT_EQ(malformed->verdict.error, "bad_format");
+  EXPECT_EQ(malformed->verdict.reason,
             "column 8: expected a number (at most 3 decimals) after the comparison");
   auto unknown = trader_query(ctl(0), "has(avx3)");
   ASSERT_TRUE(is_ok(unknown));
-  EXPECT_EQ(unknown->reason, "column 5: unknown CPU feature 'avx3'");
+  EXPECT_EQ(unknown->verdict.reason, "column 5: unknown CPU feature 'avx3'");
 }
 
 TEST_F(TraderTest, AProcessFromAMaxNodeGoesOnlyToAnotherMaxNode) {
@@ -176,7 +176,7 @@ TEST_F(TraderTest, AKilledNodeLeavesTheViewInBoundedTime) {
   // A query never offers the dead node.
   auto query = trader_query(ctl(0), "node == 3");
   ASSERT_TRUE(is_ok(query));
-  EXPECT_FALSE(query->ok);
+  EXPECT_FALSE(query->verdict.ok);
 }
 
 }  // namespace

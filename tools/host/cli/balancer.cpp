@@ -50,8 +50,8 @@ int balancer(const CliOptions& options) {
     if (!answer) {
       fprintf(stderr, "atoll-host: node %zu: %s\n", i, answer.failure().message.c_str());
       status = 1;
-    } else if (!answer->ok) {
-      fprintf(stderr, "atoll-host: node %zu refused: %s\n", i, answer->reason.c_str());
+    } else if (!answer->verdict.ok) {
+      fprintf(stderr, "atoll-host: node %zu refused: %s\n", i, answer->verdict.reason.c_str());
       return 2;  // the same words are refused by every node: say it once
     } else {
       print_state(answer->state);

@@ -21,7 +21,8 @@ HostResult<std::pair<uint64_t, uint64_t>> migration_counts(Cluster& cluster) {
   std::pair<uint64_t, uint64_t> sum{0, 0};
   for (unsigned n = 0; n < cluster.size(); ++n) {
     BalancerAnswer a = HOST_TRY(balancer_command(*cluster.node(n).control(), "status"));
-    if (!a.ok) return fail(Error::kInvalidArgument, "node " + std::to_string(n) + ": " + a.reason);
+    if (!a.verdict.ok)
+      return fail(Error::kInvalidArgument, "node " + std::to_string(n) + ": " + a.verdict.reason);
     sum.first += a.state.migrations;
     sum.second += a.state.failures;
   }
@@ -33,9 +34,9 @@ HostResult<std::pair<uint64_t, uint64_t>> migration_counts(Cluster& cluster) {
 HostResult<void> balancer_everywhere(Cluster& cluster, const std::string& words) {
   for (unsigned n = 0; n < cluster.size(); ++n) {
     BalancerAnswer a = HOST_TRY(balancer_command(*cluster.node(n).control(), words));
-    if (!a.ok) {
-      return fail(Error::kInvalidArgument,
-                  "node " + std::to_string(n) + " refused 'balancer " + words + "': " + a.reason);
+    if (!a.verdict.ok) {
+      return fail(Error::kInvalidArgument, "node " + std::to_string(n) + " refused 'balancer " +
+                                               words + "': " + a.verdict.reason);
     }
   }
   return {};

@@ -48,14 +48,8 @@ HostResult<BalancerAnswer> balancer_command(ControlChannel& control, const std::
                                             std::chrono::milliseconds timeout) {
   JsonValue reply = HOST_TRY(control.command("balancer " + words, timeout));
   BalancerAnswer answer;
-  answer.ok = reply.bool_at("ok") == true;
-  if (!answer.ok) {
-    const std::string* error = reply.string_at("error");
-    const std::string* reason = reply.string_at("reason");
-    answer.error = error ? *error : "";
-    answer.reason = reason ? *reason : "";
-    return answer;
-  }
+  answer.verdict = verdict_of(reply);
+  if (!answer.verdict.ok) return answer;
   answer.state = HOST_TRY(parse_balancer_state(reply));
   return answer;
 }

@@ -35,9 +35,7 @@ struct BalancerState {
 
 /// What ctl answered: the state, or its error and reason.
 struct BalancerAnswer {
-  bool ok = false;
-  std::string error;
-  std::string reason;
+  ReplyVerdict verdict;  // not ok: the error and reason, and nothing else is set
   BalancerState state;
 };
 

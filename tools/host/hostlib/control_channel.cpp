@@ -356,4 +356,12 @@ EventFilter exit_of(uint64_t pid) {
   return [pid](const JsonValue& e) { return is_event(e, "exit") && e.uint64_at("pid") == pid; };
 }
 
+ReplyVerdict verdict_of(const JsonValue& reply) {
+  ReplyVerdict verdict;
+  verdict.ok = reply.bool_at("ok") == true;
+  if (const std::string* error = reply.string_at("error")) verdict.error = *error;
+  if (const std::string* reason = reply.string_at("reason")) verdict.reason = *reason;
+  return verdict;
+}
+
 }  // namespace atoll_os::host

@@ -19,6 +19,15 @@
 
 namespace atoll_os::host {
 
+/// A reply's answer, as ctl gives it: ok, or the error's name and the reason.
+struct ReplyVerdict {
+  bool ok = false;
+  std::string error;
+  std::string reason;
+};
+/// The verdict of one reply line.
+ReplyVerdict verdict_of(const JsonValue& reply);
+
 /// Chooses events in take_event().
 using EventFilter = std::function<bool(const JsonValue&)>;
 

@@ -43,14 +43,8 @@ HostResult<TraderAnswer> trader_query(ControlChannel& control, const std::string
                                       std::chrono::milliseconds timeout) {
   JsonValue reply = HOST_TRY(control.command("trader query " + query, timeout));
   TraderAnswer answer;
-  answer.ok = reply.bool_at("ok") == true;
-  if (!answer.ok) {
-    const std::string* error = reply.string_at("error");
-    const std::string* reason = reply.string_at("reason");
-    answer.error = error ? *error : "";
-    answer.reason = reason ? *reason : "";
-    return answer;
-  }
+  answer.verdict = verdict_of(reply);
+  if (!answer.verdict.ok) return answer;
   const JsonValue* node = reply.find("node");
   if (node == nullptr) return fail(Error::kBadFormat, "no node in " + reply.to_json());
   answer.node = HOST_TRY(parse_trader_node(*node));

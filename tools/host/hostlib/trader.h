@@ -33,9 +33,7 @@ HostResult<std::vector<TraderNode>> trader_view(ControlChannel& control,
 
 /// What a query answered: the chosen node, or ctl's error and reason.
 struct TraderAnswer {
-  bool ok = false;
-  std::string error;
-  std::string reason;
+  ReplyVerdict verdict;  // not ok: the error and reason, and nothing else is set
   TraderNode node;
   uint64_t matched = 0;
   uint64_t considered = 0;
