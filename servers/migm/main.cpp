@@ -417,8 +417,8 @@ class MigrationService {
     }
     remember(record);
     user::print("migm: pid 0x%lx to node %u: %s%s%s (total %lu us, frozen %lu us)\n", r.pid, r.node,
-                record.error == 0 ? "done" : "failed", record.error == 0 ? "" : ": ", record.reason,
-                record.total_ns / 1000, record.freeze_ns / 1000);
+                record.error == 0 ? "done" : "failed", record.reason[0] == '\0' ? "" : ": ",
+                record.reason, record.total_ns / 1000, record.freeze_ns / 1000);
     return record;
   }
 

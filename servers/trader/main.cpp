@@ -144,6 +144,7 @@ void peer_thread(void*) {
     return;
   }
   static Peers peers(client);
+  constexpr uint64_t kReceiveRetryMs = 50;
   const uint64_t incarnation = user::read_tsc();
   uint64_t sequence = 0;
   uint64_t next_advert = user::now_ns();
@@ -151,7 +152,13 @@ void peer_thread(void*) {
     uint64_t now = user::now_ns();
     if (now < next_advert) {
       Result<ipcm::ReceivedMessage> m = port->receive(next_advert - now);
-      if (m.ok()) take_offer(*m);
+      if (m.ok()) {
+        take_offer(*m);
+      } else if (m.error() != Error::kTimedOut) {
+        // ipcm refused at once (seen under load): wait, or this loop takes the whole CPU
+        // from the node's processes until the next advert.
+        (void)user::sleep_ms(kReceiveRetryMs);
+      }
       continue;
     }
     next_advert = now + kAdvertiseIntervalNs;
