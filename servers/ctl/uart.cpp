@@ -2,6 +2,7 @@
 #include "uart.h"
 
 #include "atoll/port_io.h"
+#include "atoll/user/clock.h"
 
 namespace atoll_os::servers::ctl {
 namespace {
@@ -17,6 +18,13 @@ constexpr uint16_t kScratch = 7;
 
 constexpr uint8_t kLineStatusDataReady = 1u << 0;
 constexpr uint8_t kLineStatusTransmitterEmpty = 1u << 5;
+
+// QEMU takes a byte at once unless the host has stopped reading the socket; then it holds
+// the transmitter back until the host reads. Polling on through that would keep every
+// thread of ctl's priority waiting for the end of ctl's time slice and starve every lower
+// one, so after a few polls the writer sleeps a tick between polls.
+constexpr uint32_t kPollsBeforeSleeping = 256;
+constexpr uint64_t kHeldBackSleepMs = 1;
 
 using port_io::inb;
 using port_io::outb;
@@ -50,9 +58,14 @@ bool Uart::read(char* c) const {
 
 void Uart::write(std::string_view text) const {
   for (char c : text) {
-    while (!(inb(base_ + kLineStatus) & kLineStatusTransmitterEmpty)) {
-    }
+    wait_for_transmitter();
     outb(base_ + kData, static_cast<uint8_t>(c));
+  }
+}
+
+void Uart::wait_for_transmitter() const {
+  for (uint32_t polls = 0; !(inb(base_ + kLineStatus) & kLineStatusTransmitterEmpty); ++polls) {
+    if (polls >= kPollsBeforeSleeping) (void)user::sleep_ms(kHeldBackSleepMs);
   }
 }
 

@@ -22,10 +22,13 @@ class Uart {
   void configure() const;
   /// One received byte, if any.
   bool read(char* c) const;
-  /// Sends every byte, waiting for room in the transmitter.
+  /// Sends every byte, waiting for room in the transmitter: sleeping, once the host has
+  /// stopped reading for a while.
   void write(std::string_view text) const;
 
  private:
+  void wait_for_transmitter() const;
+
   uint16_t base_;
 };
 
