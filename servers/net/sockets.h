@@ -119,6 +119,7 @@ class Sockets {
   void install_stream_callbacks(Socket& s);
   void push_transmit(Socket& s);
   bool read_client_counters(Socket& s);
+  void offer_refused_data(Socket& s);
   void fail(Socket& s, Error error, const char* reason);
   void set_state(Socket& s, protocols::net::StreamState state);
   void signal(Socket& s);
