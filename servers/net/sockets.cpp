@@ -69,12 +69,31 @@ err_t connected(void* arg, tcp_pcb*, err_t) {
   return ERR_OK;
 }
 
-// A connection waiting in a listener refuses data (lwIP keeps it and offers it again).
-err_t pending_received(void*, tcp_pcb*, pbuf* p, err_t) {
-  return p ? ERR_MEM : ERR_OK;
+// A connection waiting in a listener keeps what arrives until a client takes it. Refusing
+// it instead would cost a retransmission timeout (about 1 s, measured): lwIP keeps one
+// refused chain and drops every later data segment until the chain is taken. Only what
+// would overflow a chain's 16-bit length is refused (lwIP offers it again; accept takes it).
+err_t pending_received(void* arg, tcp_pcb*, pbuf* p, err_t) {
+  auto& slot = *static_cast<PendingConnection*>(arg);
+  if (p == nullptr) {
+    slot.peer_closed = true;
+    return ERR_OK;
+  }
+  if (slot.held == nullptr) {
+    slot.held = p;
+  } else if (uint32_t{slot.held->tot_len} + p->tot_len <= 0xffff) {
+    pbuf_cat(slot.held, p);
+  } else {
+    return ERR_MEM;
+  }
+  return ERR_OK;
+}
+void forget_pending(PendingConnection& slot) {
+  if (slot.held != nullptr) pbuf_free(slot.held);
+  slot = {};
 }
 void pending_failed(void* arg, err_t) {
-  static_cast<PendingConnection*>(arg)->pcb = nullptr;
+  forget_pending(*static_cast<PendingConnection*>(arg));  // lwIP has freed the pcb
 }
 
 // After the client closed a stream, what still arrives is acknowledged and dropped.
@@ -299,20 +318,25 @@ Result<protocols::net::StreamReply> Sockets::accept(uint64_t owner, uint32_t lis
     return Err(attached.error());
   }
   s->tcp = slot->pcb;
+  pbuf* held = slot->held;
+  const bool peer_closed = slot->peer_closed;
   *slot = {};
   install_stream_callbacks(*s);
   adopt(*s, notification);
   set_state(*s, protocols::net::kStreamConnected);
   protocols::net::StreamReply reply{id_of(*s), ip4_addr_get_u32(&s->tcp->remote_ip),
                                     s->tcp->remote_port, s->tcp->local_port, 0};
+  // In arrival order: what was held, what lwIP kept refused, the end of the stream. A fresh
+  // ring (kStreamRingBytes) holds more than one chain.
+  if (held != nullptr) (void)on_receive(*s, held);
   offer_refused_data(*s);
+  if (peer_closed) (void)on_receive(*s, nullptr);
   return reply;
 }
 
-// What the stream refused (it arrived before accept, or found the ring full) lwIP offers
-// again only on its next segment or its 250 ms timer; a sender that wrote everything at
-// once sends no next segment, so it waited up to 250 ms (process slices took 90-170 ms
-// instead of 2). Offered now, the moment the stream can take it.
+// What the stream refused (the ring was full, or a pending chain was) lwIP offers again
+// only on its next segment or its 250 ms timer, and a sender that wrote everything at once
+// sends no next segment. Offered now, the moment the stream can take it.
 void Sockets::offer_refused_data(Socket& s) {
   if (s.tcp != nullptr && s.tcp->refused_data != nullptr) (void)tcp_process_refused_data(s.tcp);
 }
@@ -516,6 +540,7 @@ Result<void> Sockets::close(uint64_t owner, uint32_t id, const char** why) {
           forget_callbacks(slot.pcb);
           tcp_abort(slot.pcb);
         }
+        forget_pending(slot);
       }
       if (tcp_close(s->tcp) != ERR_OK) tcp_abort(s->tcp);
       free_socket(*s);

@@ -32,10 +32,13 @@ enum class SocketKind : uint8_t { kFree, kUdp, kListener, kStream };
 
 struct Socket;
 
-/// A connection a listener accepted from the network that no client has taken yet.
+/// A connection a listener accepted from the network that no client has taken yet, and
+/// what it received meanwhile (kept out of the window until the client's ring takes it).
 struct PendingConnection {
   Socket* listener = nullptr;
   tcp_pcb* pcb = nullptr;
+  pbuf* held = nullptr;      // the data so far, one chain, in order
+  bool peer_closed = false;  // its FIN came after `held`
 };
 
 struct UdpQueue {

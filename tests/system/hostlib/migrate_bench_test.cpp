@@ -100,6 +100,22 @@ TEST(MigrateBenchTest, NodeMemoryHoldsTwoCopiesOfTheLargest) {
   EXPECT_EQ(bench_node_memory({100 << 20}), "384M");  // 328M rounded up to 64M steps
 }
 
+TEST(MigrateBenchTest, OnlyStoreStrategiesNeedTheStoreNode) {
+  MigrateBenchPlan plan;
+  plan.strategies = {"eager", "precopy", "lazy", "postcopy", "auto"};
+  EXPECT_FALSE(plan_uses_store(plan));
+  plan.strategies.push_back("eager-dirty");
+  EXPECT_TRUE(plan_uses_store(plan));
+  plan.strategies = {"flush"};
+  EXPECT_TRUE(plan_uses_store(plan));
+}
+
+TEST(MigrateBenchTest, StoreHoldsTheLargestProcessAndAnEighthMore) {
+  EXPECT_EQ(bench_store_pages({}), 16384u);  // the store's default
+  EXPECT_EQ(bench_store_pages({1 << 20, 16 << 20}), 16384u);
+  EXPECT_EQ(bench_store_pages({1 << 20, 256 << 20}), 65536u + 8192u);
+}
+
 TEST(MigrateBenchTest, RefusedStrategiesAreSkippedEverywhereFailedSizesOnlyThere) {
   std::vector<MigrateBenchRecord> done = {row("eager", 1 << 20, "idle", 40)};
   EXPECT_FALSE(matrix_skips(done, "eager", 1 << 20));

@@ -202,7 +202,8 @@ commands:
   bench migrate [--strategies eager|all|S,S] [--sizes 100K,1M,...] [--dirty idle,moderate,heavy]
                 [--repeat N]
                       two-node cluster: migrations of memtouch of each size and dirty rate
-                      (idle 1, moderate 256, heavy 4096 pages/s), node 0 -> 1; `all`: every
+                      (idle 1, moderate 256, heavy 4096 pages/s), node 0 -> 1 (flush and
+                      eager-dirty: a third node runs the page store); `all`: every
                       strategy, sizes 1M,16M,64M,256M, every dirty rate; nodes get enough
                       memory for the largest size unless --memory says; results.json,
                       summary.md and svg plots in --out (build/bench/migrate)

@@ -307,10 +307,28 @@ double migration_efficiency(uint64_t address_space_bytes, double total_ms, doubl
   return static_cast<double>(address_space_bytes) / (total_ms / 1000.0 * link_mib_per_s * kMiB);
 }
 
+bool plan_uses_store(const MigrateBenchPlan& plan) {
+  return std::any_of(plan.strategies.begin(), plan.strategies.end(), [](const std::string& s) {
+    return s == "flush" || s == "eager-dirty";
+  });
+}
+
+uint64_t bench_store_pages(const std::vector<uint64_t>& sizes) {
+  constexpr uint64_t kStoreDefaultPages = 16384, kPageBytes = 4096;
+  uint64_t largest = sizes.empty() ? 0 : *std::max_element(sizes.begin(), sizes.end());
+  uint64_t pages = largest / kPageBytes;
+  return std::max(pages + pages / 8, kStoreDefaultPages);
+}
+
 HostResult<MigrateBenchResult> measure_migrations(ClusterConfig config,
                                                   const MigrateBenchPlan& plan,
                                                   std::chrono::milliseconds timeout) {
   config.nodes = 2;
+  if (plan_uses_store(plan)) {
+    config.nodes = 3;
+    config.pagestore_node = 2;
+    if (config.pagestore_pages == 0) config.pagestore_pages = bench_store_pages(plan.sizes);
+  }
   return measure_on_cluster<MigrateBenchResult>(
       std::move(config), timeout, [&](Cluster& cluster) -> HostResult<MigrateBenchResult> {
         MigrateBenchResult result;

@@ -106,7 +106,14 @@ TouchRates touch_rates(const std::vector<std::string>& lines, size_t asked_at, s
 /// Rate lines (as touch_rates reads them) at or after index `from`.
 size_t rate_lines_from(const std::vector<std::string>& lines, size_t from);
 
-/// Runs the matrix on a fresh two-node cluster from `config`.
+/// True if the plan runs a strategy that goes through the page store (flush, eager-dirty).
+bool plan_uses_store(const MigrateBenchPlan& plan);
+/// The page store's memory bound for the plan: the largest process's pages and an eighth
+/// more (its stack, heap and tables), at least the store's own default.
+uint64_t bench_store_pages(const std::vector<uint64_t>& sizes);
+
+/// Runs the matrix on a fresh cluster from `config`: node 0 -> node 1, and, when the plan
+/// uses the page store, a third node that runs it (a store cannot serve its own node).
 HostResult<MigrateBenchResult> measure_migrations(ClusterConfig config,
                                                   const MigrateBenchPlan& plan,
                                                   std::chrono::milliseconds timeout);
