@@ -63,6 +63,40 @@ TEST(MigrateModelCheckTest, ComparesTheModelsPickWithTheBestMeasured) {
   EXPECT_NE(rows[2].reason.find("(64 MiB, dirty 1 p/s)"), std::string::npos) << rows[2].reason;
 }
 
+MigrateBenchRecord auto_run(const std::string& chosen, double freeze_ms) {
+  MigrateBenchRecord r = measured("auto", 64 << 20, freeze_ms, freeze_ms + 2000);
+  r.chosen = chosen;
+  return r;
+}
+
+TEST(MigrateModelCheckTest, AutoIsComparedWithTheBestFixedStrategyNeverWithItself) {
+  MigrateBenchResult result = matrix();
+  result.records.push_back(auto_run("precopy", 23));
+  result.records.push_back(auto_run("lazy", 21));
+  result.records.push_back(auto_run("precopy", 26));  // median 23: within 10% of lazy's 22
+  std::vector<AutoCheck> ran = check_auto(result);
+  ASSERT_EQ(ran.size(), 1u);
+  EXPECT_EQ(ran[0].chosen, "precopy/lazy");
+  EXPECT_DOUBLE_EQ(ran[0].auto_ms, 23);
+  EXPECT_EQ(ran[0].best, "lazy");
+  EXPECT_DOUBLE_EQ(ran[0].best_ms, 22);
+  EXPECT_TRUE(ran[0].within);
+  // The model's rows do not count auto's runs among the measured strategies either.
+  std::vector<ModelCheck> rows = check_model(result);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].best, "lazy");
+  result.records.push_back(auto_run("postcopy", 30));
+  result.records.push_back(auto_run("postcopy", 30));  // median 26: beyond 24.2
+  ran = check_auto(result);
+  EXPECT_FALSE(ran[0].within);
+  const std::string text = migrate_model_check(result);
+  EXPECT_NE(text.find("| 64M | idle | precopy/lazy/postcopy | 26.0 | lazy | 22.0 | no |"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("0 of 1 cells within 10% of the best fixed strategy."), std::string::npos)
+      << text;
+}
+
 TEST(MigrateModelCheckTest, MarkdownCountsTheCellsWithin) {
   const std::string text = migrate_model_check(matrix());
   EXPECT_NE(text.find("| 64M | idle | no-residual | precopy | 2050.0 | precopy | 2050.0 | yes |"),

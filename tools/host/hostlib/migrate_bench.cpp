@@ -90,6 +90,7 @@ MigrateBenchRecord cell_record(const std::string& strategy, uint64_t size, const
 }
 
 void take_record(MigrateBenchRecord& r, const MigrationRecord& record) {
+  r.chosen = record.auto_reason.substr(0, record.auto_reason.find(':'));
   r.total_ms = static_cast<double>(record.total_ns) / 1e6;
   r.freeze_ms = static_cast<double>(record.freeze_ns) / 1e6;
   r.bytes_sent = record.bytes_sent;

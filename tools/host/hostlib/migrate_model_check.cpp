@@ -25,13 +25,22 @@ struct Measured {
 
 using Cell = std::map<std::string, Measured>;                 // strategy -> medians
 using CellKey = std::tuple<uint64_t, std::string, uint64_t>;  // size, dirty name, rate
+using CellRuns = std::map<std::string, std::vector<const MigrateBenchRecord*>>;
 
-// The cells of the successful records.
-std::map<CellKey, Cell> cells_of(const MigrateBenchResult& result) {
-  std::map<CellKey, std::map<std::string, std::vector<const MigrateBenchRecord*>>> runs;
+const std::string kAuto = "auto";
+
+// The successful records by cell and strategy.
+std::map<CellKey, CellRuns> runs_of(const MigrateBenchResult& result) {
+  std::map<CellKey, CellRuns> runs;
   for (const MigrateBenchRecord& r : result.records) {
     if (r.status == "ok") runs[{r.size_bytes, r.dirty, r.dirty_rate}][r.strategy].push_back(&r);
   }
+  return runs;
+}
+
+// The cells of the successful records.
+std::map<CellKey, Cell> cells_of(const MigrateBenchResult& result) {
+  const std::map<CellKey, CellRuns> runs = runs_of(result);
   std::map<CellKey, Cell> cells;
   for (const auto& [key, strategies] : runs) {
     for (const auto& [strategy, records] : strategies) {
@@ -90,7 +99,7 @@ bool check_cell(const MigrateBenchResult& result, const Cell& cell, uint64_t siz
   row.chosen_ms = measure(chosen->second, objective);
   for (const auto& [strategy, m] : cell) {
     Strategy s{};
-    bool allowed = protocols::migm::parse_strategy(strategy.c_str(), s) &&
+    bool allowed = protocols::migm::parse_strategy(strategy.c_str(), s) && s != Strategy::kAuto &&
                    !(objective == Objective::kNoResidual && protocols::migm::leaves_residual(s));
     if (allowed && (row.best.empty() || measure(m, objective) < row.best_ms)) {
       row.best = strategy;
@@ -101,12 +110,68 @@ bool check_cell(const MigrateBenchResult& result, const Cell& cell, uint64_t siz
   return true;
 }
 
+// Each run's choice once, in the order first made: "precopy" or "precopy/postcopy".
+std::string choices_of(const std::vector<const MigrateBenchRecord*>& runs) {
+  std::vector<std::string> seen;
+  for (const MigrateBenchRecord* r : runs) {
+    if (std::find(seen.begin(), seen.end(), r->chosen) == seen.end()) seen.push_back(r->chosen);
+  }
+  std::string text;
+  for (const std::string& name : seen) text += (text.empty() ? "" : "/") + name;
+  return text;
+}
+
+std::string size_column(uint64_t bytes) {
+  return std::to_string(bytes >> 20) + "M";
+}
+
+std::string auto_table(const std::vector<AutoCheck>& rows) {
+  std::string text =
+      "### auto as it ran\n\n"
+      "auto (objective freeze) in each cell: what it chose, its median freeze, and the best "
+      "median freeze of the fixed strategies measured in the same cell.\n\n"
+      "| size | dirty | auto chose | auto freeze ms | best fixed | best freeze ms | within 10% "
+      "|\n| --- | --- | --- | --- | --- | --- | --- |\n";
+  size_t within = 0;
+  for (const AutoCheck& r : rows) {
+    within += r.within ? 1 : 0;
+    text += "| " + size_column(r.size_bytes) + " | " + r.dirty + " | " + r.chosen + " | " +
+            decimal_text(r.auto_ms, 1) + " | " + r.best + " | " + decimal_text(r.best_ms, 1) +
+            " | " + (r.within ? "yes" : "no") + " |\n";
+  }
+  return text + "\n" + std::to_string(within) + " of " + std::to_string(rows.size()) +
+         " cells within 10% of the best fixed strategy.\n\n";
+}
+
 }  // namespace
+
+std::vector<AutoCheck> check_auto(const MigrateBenchResult& result) {
+  std::vector<AutoCheck> rows;
+  const std::map<CellKey, CellRuns> runs = runs_of(result);
+  for (const auto& [key, cell] : cells_of(result)) {
+    auto automatic = cell.find(kAuto);
+    if (automatic == cell.end()) continue;
+    AutoCheck row;
+    row.size_bytes = std::get<0>(key);
+    row.dirty = std::get<1>(key);
+    row.chosen = choices_of(runs.at(key).at(kAuto));
+    row.auto_ms = automatic->second.freeze_ms;
+    for (const auto& [strategy, m] : cell) {
+      if (strategy == kAuto || (!row.best.empty() && m.freeze_ms >= row.best_ms)) continue;
+      row.best = strategy;
+      row.best_ms = m.freeze_ms;
+    }
+    if (row.best.empty()) continue;
+    row.within = row.auto_ms <= kWithin * row.best_ms;
+    rows.push_back(row);
+  }
+  return rows;
+}
 
 std::vector<ModelCheck> check_model(const MigrateBenchResult& result) {
   std::vector<ModelCheck> rows;
   for (const auto& [key, cell] : cells_of(result)) {
-    if (cell.size() < 2) continue;
+    if (cell.size() - cell.count(kAuto) < 2) continue;
     const auto& [size, dirty, rate] = key;
     for (Objective o :
          {Objective::kShortestFreeze, Objective::kShortestTotal, Objective::kNoResidual}) {
@@ -118,9 +183,12 @@ std::vector<ModelCheck> check_model(const MigrateBenchResult& result) {
 }
 
 std::string migrate_model_check(const MigrateBenchResult& result) {
+  std::vector<AutoCheck> ran = check_auto(result);
   std::vector<ModelCheck> rows = check_model(result);
-  if (rows.empty()) return "";
-  std::string text =
+  if (rows.empty() && ran.empty()) return "";
+  std::string text = ran.empty() ? "" : auto_table(ran);
+  if (rows.empty()) return text;
+  text +=
       "### auto's cost model on these cells\n\n"
       "What `auto` would choose among the strategies measured in each cell (the model fed "
       "this link, the measured size, memtouch's rate and a round trip of 250 us), its "
@@ -131,7 +199,7 @@ std::string migrate_model_check(const MigrateBenchResult& result) {
   size_t within = 0;
   for (const ModelCheck& r : rows) {
     within += r.within ? 1 : 0;
-    text += "| " + std::to_string(r.size_bytes >> 20) + "M | " + r.dirty + " | " + r.objective +
+    text += "| " + size_column(r.size_bytes) + " | " + r.dirty + " | " + r.objective +
             " | " + r.chosen + " | " + decimal_text(r.chosen_ms, 1) + " | " + r.best + " | " +
             decimal_text(r.best_ms, 1) + " | " + (r.within ? "yes" : "no") + " |\n";
   }

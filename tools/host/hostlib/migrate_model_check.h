@@ -28,12 +28,28 @@ struct ModelCheck {
   std::string reason;   // the model's
 };
 
-/// Every cell with at least two strategies measured, for freeze, total and no-residual (the
+/// One cell where `auto` ran (objective freeze, the bench's default): what it chose, its
+/// median freeze, and the best median freeze of the fixed strategies measured there.
+struct AutoCheck {
+  uint64_t size_bytes = 0;
+  std::string dirty;
+  std::string chosen;  // what auto ran, each run's choice once ("precopy/postcopy")
+  double auto_ms = 0;
+  std::string best;
+  double best_ms = 0;
+  bool within = false;  // auto_ms <= 1.1 * best_ms: the target
+};
+
+/// Every cell where auto and at least one fixed strategy succeeded.
+std::vector<AutoCheck> check_auto(const MigrateBenchResult& result);
+
+/// Every cell with at least two fixed strategies measured, for freeze, total and no-residual (the
 /// last only where eager or precopy was measured). Traffic is left out: bytes_sent of lazy
 /// and postcopy counts only the page map.
 std::vector<ModelCheck> check_model(const MigrateBenchResult& result);
 
-/// Markdown: a table of check_model's rows and how many are within 10%.
+/// Markdown: a table of check_auto's rows, then one of check_model's, each with how many
+/// are within 10%.
 std::string migrate_model_check(const MigrateBenchResult& result);
 
 }  // namespace atoll_os::host
