@@ -45,15 +45,31 @@ PageMap g_saved_map;
 uint64_t g_saved_migration = 0;
 uint8_t g_store_buffer[pagestore::kFullBatchClientBuffer];  // the sender's store client's
 
-// The sender's connection as a SliceSink: the header first, then the body. Small pieces
-// (header, prologue, regions, run records) are gathered and go out with the next large
-// one: written alone they would travel as small segments, and Nagle's algorithm holds each
-// until the one before is acknowledged (a 2.4 s stall was measured on a fresh connection).
+// The sender's connection as a SliceSink: the header first, then the body. It connects at
+// begin(), once the slice's size is known: a flush first saves every page to the store,
+// which takes longer (10 s for 256 MiB) than the destination waits for a header on an open
+// connection. Small pieces (header, prologue, regions, run records) are gathered and go out
+// with the next large one: written alone they would travel as small segments, and Nagle's
+// algorithm holds each until the one before is acknowledged (a 2.4 s stall was measured on
+// a fresh connection).
 class ChannelSink final : public SliceSink {
  public:
-  ChannelSink(SliceChannel& channel, uint64_t migration_id, uint64_t pid)
-      : channel_(channel), migration_id_(migration_id), pid_(pid) {}
+  ChannelSink(protocols::net::Client& net, uint32_t destination_ip, uint64_t migration_id,
+              uint64_t pid)
+      : net_(net), destination_ip_(destination_ip), migration_id_(migration_id), pid_(pid) {}
+  ChannelSink(const ChannelSink&) = delete;
+  ChannelSink& operator=(const ChannelSink&) = delete;
+  ~ChannelSink() { close(); }
+
   Result<void> begin(uint64_t body_bytes) override {
+    Result<SliceChannel> channel =
+        SliceChannel::connect(net_, destination_ip_, migration::kMemorySlicePort);
+    if (!channel.ok()) {
+      unreachable_ = true;
+      return Err(channel.error());
+    }
+    channel_ = *channel;
+    connected_ = true;
     migration::SliceHeader header =
         migration::slice_header(SliceKind::kMemory, migration_id_, pid_, body_bytes);
     return gather(&header, sizeof(header));
@@ -70,6 +86,13 @@ class ChannelSink final : public SliceSink {
     gathered_ = 0;
     return written;
   }
+  Result<migration::SliceAck> read_ack() { return channel_.read_ack(); }
+  void close() {
+    if (connected_) channel_.close();
+    connected_ = false;
+  }
+  /// True once begin() found nobody answering at the destination.
+  bool unreachable() const { return unreachable_; }
 
  private:
   static constexpr size_t kGatherMax = sizeof(g_gathered);
@@ -80,9 +103,13 @@ class ChannelSink final : public SliceSink {
     return success();
   }
 
-  SliceChannel& channel_;
+  protocols::net::Client& net_;
+  uint32_t destination_ip_;
   uint64_t migration_id_;
   uint64_t pid_;
+  SliceChannel channel_{nullptr};
+  bool connected_ = false;
+  bool unreachable_ = false;
   size_t gathered_ = 0;
 };
 
@@ -273,10 +300,7 @@ SliceStatus send(const SendJob& job) {
   if (mode == SendMode::kEagerDirty && g_saved_migration != job.request.migration_id) {
     return failed(status, Error::kInvalidArgument, "no live save for this migration");
   }
-  Result<SliceChannel> channel =
-      SliceChannel::connect(**net, job.request.destination_ip, migration::kMemorySlicePort);
-  if (!channel.ok()) return failed(status, channel.error(), "the destination mm does not answer");
-  ChannelSink sink(*channel, job.request.migration_id, job.request.pid);
+  ChannelSink sink(**net, job.request.destination_ip, job.request.migration_id, job.request.pid);
   SendScratch scratch{g_send_runs, kSendRuns, g_send_bitmap, kQueryPages, g_send_masks};
   SliceError refusal{Error::kOk, ""};
   SendOptions options = send_options(mode);
@@ -295,24 +319,22 @@ SliceStatus send(const SendJob& job) {
   // The destination may ask for pages once it has the whole slice: serve from before that.
   if (sent.ok() && is_map(options.mode) && !keeper.open(job)) {
     keeper.undo();
-    channel->close();
     return failed(status, Error::kBusy, "mm serves as many lazy migrations as it can");
   }
   if (!sent.ok()) {
     keeper.undo();
-    channel->close();
+    if (sink.unreachable()) return failed(status, sent.error(), "the destination mm does not answer");
     if (store.reason()[0] != '\0') return store_failed(status, sent.error(), "page store", store);
     return failed(status, refusal.error, refusal.reason);
   }
   if (Result<void> flushed = sink.flush(); !flushed.ok()) {
     keeper.undo();
-    channel->close();
     return failed(status, flushed.error(), "the slice connection failed");
   }
   status.bytes_sent += sizeof(migration::SliceHeader) + sent->body_bytes;
   status.pages_sent += sent->pages;
-  Result<migration::SliceAck> ack = channel->read_ack();
-  channel->close();
+  Result<migration::SliceAck> ack = sink.read_ack();
+  sink.close();
   if (!ack.ok() || ack->error != 0) keeper.undo();
   if (!ack.ok()) return failed(status, ack.error(), "no acknowledgement from the destination");
   if (ack->error != 0) return failed(status, static_cast<Error>(ack->error), ack->reason);
@@ -391,7 +413,9 @@ Result<uint64_t> receive(const migration::SliceHeader& header, ChannelSource& so
 void receive_slice(SliceChannel& channel, void*) {
   Result<migration::SliceHeader> header = channel.read_header(SliceKind::kMemory);
   if (!header.ok()) {
-    (void)channel.write_ack(Error::kBadFormat, 0, "not a memory slice");
+    const bool late = header.error() == Error::kTimedOut;
+    (void)channel.write_ack(header.error(), 0,
+                            late ? "no slice header came in time" : "not a memory slice");
     return;
   }
   ChannelSource source(channel);
