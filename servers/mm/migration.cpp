@@ -323,7 +323,8 @@ SliceStatus send(const SendJob& job) {
   }
   if (!sent.ok()) {
     keeper.undo();
-    if (sink.unreachable()) return failed(status, sent.error(), "the destination mm does not answer");
+    if (sink.unreachable())
+      return failed(status, sent.error(), "the destination mm does not answer");
     if (store.reason()[0] != '\0') return store_failed(status, sent.error(), "page store", store);
     return failed(status, refusal.error, refusal.reason);
   }

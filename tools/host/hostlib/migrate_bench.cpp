@@ -309,9 +309,8 @@ double migration_efficiency(uint64_t address_space_bytes, double total_ms, doubl
 }
 
 bool plan_uses_store(const MigrateBenchPlan& plan) {
-  return std::any_of(plan.strategies.begin(), plan.strategies.end(), [](const std::string& s) {
-    return s == "flush" || s == "eager-dirty";
-  });
+  return std::any_of(plan.strategies.begin(), plan.strategies.end(),
+                     [](const std::string& s) { return s == "flush" || s == "eager-dirty"; });
 }
 
 uint64_t bench_store_pages(const std::vector<uint64_t>& sizes) {

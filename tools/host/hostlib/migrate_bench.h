@@ -43,7 +43,7 @@ struct MigrateBenchPlan {
 /// strategy the cluster refused, or of a cell that failed (see matrix_skips).
 struct MigrateBenchRecord {
   std::string strategy;
-  std::string chosen;  // auto: the strategy it ran, from its reason; empty otherwise
+  std::string chosen;         // auto: the strategy it ran, from its reason; empty otherwise
   std::string status = "ok";  // "ok", "not supported" (refused with kNotSupported), "failed"
   std::string reason;         // when not ok: why
   uint64_t size_bytes = 0;

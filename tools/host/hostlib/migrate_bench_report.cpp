@@ -24,8 +24,8 @@ std::string migrate_bench_json(const MigrateBenchResult& result) {
   for (size_t i = 0; i < result.records.size(); ++i) {
     const MigrateBenchRecord& r = result.records[i];
     json += std::string(i == 0 ? "\n" : ",\n") + "    {\"strategy\": " + json_string(r.strategy) +
-            ", \"chosen\": " + json_string(r.chosen) +
-            ", \"status\": " + json_string(r.status) + ", \"reason\": " + json_string(r.reason) +
+            ", \"chosen\": " + json_string(r.chosen) + ", \"status\": " + json_string(r.status) +
+            ", \"reason\": " + json_string(r.reason) +
             ", \"size_bytes\": " + std::to_string(r.size_bytes) +
             ", \"dirty\": " + json_string(r.dirty) +
             ", \"dirty_rate\": " + std::to_string(r.dirty_rate) +

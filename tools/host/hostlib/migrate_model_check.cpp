@@ -199,8 +199,8 @@ std::string migrate_model_check(const MigrateBenchResult& result) {
   size_t within = 0;
   for (const ModelCheck& r : rows) {
     within += r.within ? 1 : 0;
-    text += "| " + size_column(r.size_bytes) + " | " + r.dirty + " | " + r.objective +
-            " | " + r.chosen + " | " + decimal_text(r.chosen_ms, 1) + " | " + r.best + " | " +
+    text += "| " + size_column(r.size_bytes) + " | " + r.dirty + " | " + r.objective + " | " +
+            r.chosen + " | " + decimal_text(r.chosen_ms, 1) + " | " + r.best + " | " +
             decimal_text(r.best_ms, 1) + " | " + (r.within ? "yes" : "no") + " |\n";
   }
   text += "\n" + std::to_string(within) + " of " + std::to_string(rows.size()) +
