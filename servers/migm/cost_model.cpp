@@ -72,6 +72,16 @@ uint64_t demand_fetch_bytes(uint64_t pages, const CostParams& p) {
   return add(mul(pages, p.page_bytes), mul(batches(pages, p), kFaultRequestBytes));
 }
 
+// One pass over the dirty bits of the address space: A·s.
+uint64_t scan_ns(const CostInputs& in, const CostParams& p) {
+  return mul(in.address_space_pages, p.scan_ns_per_page);
+}
+
+// A page map's freeze work besides the bytes: M + R·m.
+uint64_t map_work_ns(const CostInputs& in, const CostParams& p) {
+  return add(p.map_fixed_ns, mul(in.resident_pages, p.map_ns_per_page));
+}
+
 // Negotiation: one round trip and the fixed work (L + N).
 uint64_t negotiate_ns(const CostInputs& in, const CostParams& p) {
   return add(in.rtt_ns, p.negotiate_ns);
@@ -95,7 +105,7 @@ Prediction precopy(const CostInputs& in, const CostParams& p) {
   uint64_t sent = 0;
   uint64_t round_ns = 0;
   for (;;) {
-    round_ns = add(add(p.round_fixed_ns, in.rtt_ns),
+    round_ns = add(add(add(p.round_fixed_ns, in.rtt_ns), scan_ns(in, p)),
                    transfer_ns(mul(pages, p.page_bytes), in.link_bytes_per_s));
     live_ns = add(live_ns, round_ns);
     sent = add(sent, pages);
@@ -108,7 +118,8 @@ Prediction precopy(const CostInputs& in, const CostParams& p) {
   }
   uint64_t last = dirtied(in.dirty_pages_per_s, round_ns, in.resident_pages);
   uint64_t frozen_bytes = add(mul(last, p.page_bytes), p.state_bytes);
-  r.freeze_ns = add(p.freeze_fixed_ns, transfer_ns(frozen_bytes, in.link_bytes_per_s));
+  r.freeze_ns =
+      add(add(p.freeze_fixed_ns, scan_ns(in, p)), transfer_ns(frozen_bytes, in.link_bytes_per_s));
   r.bytes = add(mul(sent, p.page_bytes), frozen_bytes);
   r.total_ns = add(add(add(negotiate_ns(in, p), live_ns), r.freeze_ns), p.release_ns);
   return r;
@@ -117,7 +128,7 @@ Prediction precopy(const CostInputs& in, const CostParams& p) {
 // Lazy and postcopy freeze alike: the page map and the state, no page.
 uint64_t map_freeze_ns(const CostInputs& in, const CostParams& p) {
   uint64_t bytes = add(map_bytes(in.resident_pages), p.state_bytes);
-  return add(p.freeze_fixed_ns, transfer_ns(bytes, in.link_bytes_per_s));
+  return add(add(p.freeze_fixed_ns, map_work_ns(in, p)), transfer_ns(bytes, in.link_bytes_per_s));
 }
 
 Prediction lazy(const CostInputs& in, const CostParams& p) {
@@ -159,7 +170,8 @@ Prediction flush(const CostInputs& in, const CostParams& p) {
   Prediction r{};
   uint64_t unsaved = mul(unsaved_pages(in), p.page_bytes);
   uint64_t state = add(map_bytes(in.resident_pages), p.state_bytes);
-  r.freeze_ns = add(add(p.freeze_fixed_ns, transfer_ns(unsaved, in.store_put_bytes_per_s)),
+  r.freeze_ns = add(add(add(p.freeze_fixed_ns, map_work_ns(in, p)),
+                        transfer_ns(unsaved, in.store_put_bytes_per_s)),
                     transfer_ns(state, in.link_bytes_per_s));
   uint64_t fetch =
       demand_fetch_ns(in.resident_pages, in.dirty_pages_per_s, store_get_rate(in), in, p);
@@ -168,14 +180,24 @@ Prediction flush(const CostInputs& in, const CostParams& p) {
   return r;
 }
 
+// The live save puts every page the store does not hold current while the process runs;
+// what the process writes meanwhile goes directly once it is frozen, the rest stays in the
+// store: the save takes t((R-C)·P, S_put) + L and lets the process dirty n_d of R pages.
 Prediction eager_dirty(const CostInputs& in, const CostParams& p) {
   Prediction r{};
-  uint64_t saved = in.store_saved_pages;
-  uint64_t sent = add(add(mul(unsaved_pages(in), p.page_bytes), map_bytes(saved)), p.state_bytes);
-  r.freeze_ns = add(p.freeze_fixed_ns, transfer_ns(sent, in.link_bytes_per_s));
+  uint64_t unsaved = unsaved_pages(in);
+  uint64_t save_ns =
+      unsaved == 0
+          ? 0
+          : add(transfer_ns(mul(unsaved, p.page_bytes), in.store_put_bytes_per_s), in.rtt_ns);
+  uint64_t written = dirtied(in.dirty_pages_per_s, save_ns, in.resident_pages);
+  uint64_t saved = in.resident_pages - written;
+  uint64_t sent = add(add(mul(written, p.page_bytes), map_bytes(saved)), p.state_bytes);
+  r.rounds = unsaved == 0 ? 0 : 1;
+  r.freeze_ns = add(add(p.freeze_fixed_ns, scan_ns(in, p)), transfer_ns(sent, in.link_bytes_per_s));
   uint64_t fetch = demand_fetch_ns(saved, in.dirty_pages_per_s, store_get_rate(in), in, p);
-  r.total_ns = add(add(add(negotiate_ns(in, p), r.freeze_ns), fetch), p.release_ns);
-  r.bytes = add(sent, demand_fetch_bytes(saved, p));
+  r.total_ns = add(add(add(add(negotiate_ns(in, p), save_ns), r.freeze_ns), fetch), p.release_ns);
+  r.bytes = add(add(mul(unsaved, p.page_bytes), sent), demand_fetch_bytes(saved, p));
   return r;
 }
 

@@ -32,24 +32,28 @@ struct CostInputs {
   bool store_available = false;      // a page store the cluster runs
   uint64_t store_put_bytes_per_s = 0;
   uint64_t store_get_bytes_per_s = 0;  // 0: as put
-  uint64_t store_saved_pages = 0;      // resident pages whose copy in the store is current
+  uint64_t store_saved_pages = 0;  // resident pages already current in the store (before the save)
   Objective objective = Objective::kShortestFreeze;
   /// Strategies migm can run: bit (1 << value) of each Strategy; 0 means all six.
   uint32_t built = 0;
 };
 
-/// Constant costs of the implementation, fitted to the TCG figures of docs/benchmarks.md.
+/// Constant costs of the implementation, fitted to the strategy matrix of docs/strategies.md
+/// (TCG, 2026-11-26, after the net fixes that took the 85-170 ms and 1 s outliers out).
 struct CostParams {
   uint64_t page_bytes = 4096;             // one page on the wire (P)
   uint64_t state_bytes = 16384;           // process and port slices, headers (S)
   uint64_t negotiate_ns = 2'000'000;      // proposal and answer, besides one RTT (N)
-  uint64_t freeze_fixed_ns = 20'000'000;  // freeze, slice connections, process slice, commit (F)
-  uint64_t release_ns = 1'000'000;        // the source lets go (X)
-  uint64_t round_fixed_ns = 10'000'000;   // a precopy round's turnaround (one timer tick) (G)
-  uint64_t fault_fixed_ns = 1'000'000;    // a remote fault's pager path, besides the RTT (Q)
-  uint64_t fetch_batch_pages = 16;        // pages one fault or one push brings (b)
-  uint64_t push_pause_ns = 1'000'000;     // postcopy: the pause between pushed batches (Z)
-  PrecopyParams precopy;                  // the stop rule migm runs
+  uint64_t freeze_fixed_ns = 12'000'000;  // freeze, slice connections, process slice, commit (F)
+  uint64_t map_fixed_ns = 4'000'000;      // a page map's extra: the holder, the lazy link (M)
+  uint64_t map_ns_per_page = 450;         // building and installing the map, per resident page (m)
+  uint64_t scan_ns_per_page = 80;        // one pass over the dirty bits, per address-space page (s)
+  uint64_t release_ns = 1'000'000;       // the source lets go (X)
+  uint64_t round_fixed_ns = 10'000'000;  // a precopy round's turnaround (one timer tick) (G)
+  uint64_t fault_fixed_ns = 1'000'000;   // a remote fault's pager path, besides the RTT (Q)
+  uint64_t fetch_batch_pages = 16;       // pages one fault or one push brings (b)
+  uint64_t push_pause_ns = 1'000'000;    // postcopy: the pause between pushed batches (Z)
+  PrecopyParams precopy;                 // the stop rule migm runs
 };
 
 /// "Never": a lazy process that touches no page keeps its source for ever.

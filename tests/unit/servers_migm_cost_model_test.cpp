@@ -27,6 +27,9 @@ CostParams round_params() {
   p.fault_fixed_ns = kMs / 10;
   p.fetch_batch_pages = 16;
   p.push_pause_ns = 1 * kMs;
+  p.map_fixed_ns = 0;  // the per-page work has a test of its own
+  p.map_ns_per_page = 0;
+  p.scan_ns_per_page = 0;
   return p;  // precopy's stop rule: migm's defaults (8 rounds, 64 pages, 80%)
 }
 
@@ -100,6 +103,27 @@ TEST(CostModelTest, PrecopyThatCannotKeepUpStopsAndFreezesForEverything) {
   EXPECT_EQ(p.bytes, 3000u * 4096 + 4096);
 }
 
+TEST(CostModelTest, FrozenWorkGrowsWithTheSpaceAndTheMap) {
+  CostParams params = round_params();
+  params.scan_ns_per_page = 1000;  // 2000 address-space pages: 2 ms a pass
+  params.map_fixed_ns = 2 * kMs;
+  params.map_ns_per_page = 1000;  // 1000 resident pages: 1 ms
+  // Precopy: each round and the frozen one scan the space. Round 1: 5 + 1 + 2 + 1000 =
+  // 1008 ms, dirtying ceil(100.8) = 101; round 2: 109 ms, 11 pages; round 3 (11 <= 64, the
+  // last): 19 ms, 2 pages. Freeze = 10 + 2 + (2 + 1) ms.
+  Prediction precopy = predict(Strategy::kPrecopy, round_inputs(), params);
+  EXPECT_EQ(precopy.rounds, 3u);
+  EXPECT_EQ(precopy.freeze_ns, 15 * kMs);
+  EXPECT_EQ(precopy.total_ns, (1 + 1 + 1008 + 109 + 19 + 15 + 1) * kMs);
+  // Lazy and postcopy: F + M + R·m + the map and state at B (1.09375 ms).
+  EXPECT_EQ(predict(Strategy::kLazy, round_inputs(), params).freeze_ns, 14'093'750u);
+  EXPECT_EQ(predict(Strategy::kPostcopy, round_inputs(), params).freeze_ns, 14'093'750u);
+  // Flush: the map's work too, besides the store puts (2000 ms).
+  EXPECT_EQ(predict(Strategy::kFlush, round_inputs(), params).freeze_ns, 2'014'093'750u);
+  // Eager copies what it finds and scans nothing.
+  EXPECT_EQ(predict(Strategy::kEager, round_inputs(), params).freeze_ns, 1011 * kMs);
+}
+
 TEST(CostModelTest, LazyFreezesForTheMapAndDependsUntilTheLastTouch) {
   // Map: ceil(1000 / 64) = 16 runs of 24 bytes; freeze = 10 ms + (384 + 4096) / B = 11.09375 ms.
   // Residual: the 1000 pages at B (1000 ms), ceil(1000 / 16) = 63 faults of 0.1 + 1 ms
@@ -142,16 +166,26 @@ TEST(CostModelTest, FlushWritesToTheStoreFrozenAndFaultsBackFromIt) {
   EXPECT_FALSE(p.residual);
 }
 
-TEST(CostModelTest, EagerDirtySendsOnlyWhatTheStoreLacks) {
+TEST(CostModelTest, EagerDirtySavesLiveAndSendsWhatWasWrittenMeanwhile) {
   CostInputs in = round_inputs();
   in.store_saved_pages = 600;
-  // Sent frozen: 400 pages, the map of 600 (10 runs, 240 bytes), the state: 1,642,736 bytes
-  // = 401.0585938 ms at B. Then 600 pages from the store (600 ms), ceil(600 / 16) = 38
-  // faults (41.8 ms), touches at 100/s (6 s).
+  // The live save: the 400 pages the store lacks at 500/s (800 ms) and a round trip: 801 ms,
+  // in which the process writes ceil(80.1) = 81 pages. Frozen: those 81 pages, the map of
+  // the 919 in the store (15 runs, 360 bytes) and the state: 336,232 bytes = 82.0878906 ms
+  // at B. Then 919 pages from the store (919 ms), ceil(919 / 16) = 58 faults (63.8 ms),
+  // touches at 100/s (9.19 s).
   Prediction p = predict(Strategy::kEagerDirty, in, round_params());
-  EXPECT_EQ(p.freeze_ns, 10 * kMs + 401'058'594u);
-  EXPECT_EQ(p.total_ns, 2 * kMs + 10 * kMs + 401'058'594u + 6'641'800'000u + 1 * kMs);
-  EXPECT_EQ(p.bytes, 1'642'736u + 600 * 4096 + 38 * 64);
+  EXPECT_EQ(p.rounds, 1u);
+  EXPECT_EQ(p.freeze_ns, 10 * kMs + 82'087'891u);
+  EXPECT_EQ(p.total_ns, 2 * kMs + 801 * kMs + 10 * kMs + 82'087'891u + 10'172'800'000u + kMs);
+  EXPECT_EQ(p.bytes, 400u * 4096 + 336'232 + 919 * 4096 + 58 * 64);
+  EXPECT_FALSE(p.residual);
+  // A fresh process (nothing in the store): the save puts all 1000 pages (2001 ms), and the
+  // ceil(200.1) = 201 written meanwhile go frozen with the map of 799 (13 runs, 312 bytes)
+  // and the state: 827,704 bytes, 202.0761719 ms at B.
+  in.store_saved_pages = 0;
+  p = predict(Strategy::kEagerDirty, in, round_params());
+  EXPECT_EQ(p.freeze_ns, 10 * kMs + 202'076'172u);
   EXPECT_FALSE(p.residual);
 }
 
@@ -170,32 +204,39 @@ TEST(CostModelTest, RoundCaseChoicesPerObjective) {
   in.objective = Objective::kLeastTraffic;
   EXPECT_EQ(chosen(in, round_params()).strategy, Strategy::kEager);
   in.built = bits({Strategy::kLazy, Strategy::kPostcopy, Strategy::kEagerDirty});
+  // The store lacking 400 pages, eager-dirty puts them and fetches them back: 5.7 MB
+  // against postcopy's 4.1 MB. Lacking 10, it ties postcopy and leaves nothing behind.
+  EXPECT_EQ(chosen(in, round_params()).strategy, Strategy::kPostcopy);
+  in.store_saved_pages = 990;
   EXPECT_EQ(chosen(in, round_params()).strategy, Strategy::kEagerDirty);
+  in.store_saved_pages = 600;
   in.built = 0;
   in.objective = Objective::kNoResidual;
   EXPECT_EQ(chosen(in, round_params()).strategy, Strategy::kEager);
 }
 
 TEST(CostModelTest, IdleBigProcessPrecopyForShortestFreeze) {
-  // 64 MiB, one page a second: precopy's frozen round holds a page or two; eager freezes for
-  // 1.1 s. Lazy's and postcopy's freeze tie with it, but leave the source serving pages.
+  // 64 MiB, one page a second: precopy's frozen round holds a page or two and a pass over
+  // the dirty bits (1.3 ms); eager freezes for 1.1 s, lazy and postcopy for the map's work
+  // (4 + 7.4 ms) besides.
   Choice c = chosen(measured(16384, 1, Objective::kShortestFreeze));
   EXPECT_EQ(c.strategy, Strategy::kPrecopy);
   const Prediction& eager = c.predictions[0];
   const Prediction& precopy = c.predictions[1];
   EXPECT_LT(precopy.freeze_ns * 10, eager.freeze_ns / 4);
-  // Lazy's total: 16384 pages touched at 1 page/s.
-  EXPECT_STREQ(
-      c.reason,
-      "precopy: freeze 20 ms ~ lazy 20 ms, total 1167 ms vs 16386 s (64 MiB, dirty 1 p/s)");
+  EXPECT_STREQ(c.reason, "precopy: freeze 13 ms vs lazy 23 ms (64 MiB, dirty 1 p/s)");
 }
 
-TEST(CostModelTest, TinyProcessEager) {
-  for (Objective o : {Objective::kShortestFreeze, Objective::kShortestTotal,
-                      Objective::kLeastTraffic, Objective::kNoResidual}) {
+TEST(CostModelTest, TinyProcessEagerExceptOnFreeze) {
+  for (Objective o :
+       {Objective::kShortestTotal, Objective::kLeastTraffic, Objective::kNoResidual}) {
     Choice c = chosen(measured(25, 1, o));  // 100 KiB
     EXPECT_EQ(c.strategy, Strategy::kEager) << objective_name(o) << ": " << c.reason;
   }
+  // Even 100 KiB take eager 2 ms to copy frozen; precopy's frozen round holds one page.
+  Choice c = chosen(measured(25, 1, Objective::kShortestFreeze));
+  EXPECT_EQ(c.strategy, Strategy::kPrecopy) << c.reason;
+  EXPECT_GT(c.predictions[0].freeze_ns, c.predictions[1].freeze_ns + kMs);
 }
 
 TEST(CostModelTest, HeavyDirtyRateNotPrecopy) {
