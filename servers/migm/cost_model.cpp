@@ -72,9 +72,11 @@ uint64_t demand_fetch_bytes(uint64_t pages, const CostParams& p) {
   return add(mul(pages, p.page_bytes), mul(batches(pages, p), kFaultRequestBytes));
 }
 
-// One pass over the dirty bits of the address space: A·s.
+// One pass over the dirty bits: R·s. The kernel walks only the page tables that exist, so
+// the pass grows with what is resident, not with the regions (memtouch's span 400 MiB and
+// more whatever its size; counted by A, precopy lost every choice to postcopy).
 uint64_t scan_ns(const CostInputs& in, const CostParams& p) {
-  return mul(in.address_space_pages, p.scan_ns_per_page);
+  return mul(in.resident_pages, p.scan_ns_per_page);
 }
 
 // A page map's freeze work besides the bytes: M + R·m.

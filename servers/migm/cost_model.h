@@ -47,13 +47,13 @@ struct CostParams {
   uint64_t freeze_fixed_ns = 12'000'000;  // freeze, slice connections, process slice, commit (F)
   uint64_t map_fixed_ns = 4'000'000;      // a page map's extra: the holder, the lazy link (M)
   uint64_t map_ns_per_page = 450;         // building and installing the map, per resident page (m)
-  uint64_t scan_ns_per_page = 80;        // one pass over the dirty bits, per address-space page (s)
-  uint64_t release_ns = 1'000'000;       // the source lets go (X)
-  uint64_t round_fixed_ns = 10'000'000;  // a precopy round's turnaround (one timer tick) (G)
-  uint64_t fault_fixed_ns = 1'000'000;   // a remote fault's pager path, besides the RTT (Q)
-  uint64_t fetch_batch_pages = 16;       // pages one fault or one push brings (b)
-  uint64_t push_pause_ns = 1'000'000;    // postcopy: the pause between pushed batches (Z)
-  PrecopyParams precopy;                 // the stop rule migm runs
+  uint64_t scan_ns_per_page = 80;         // one pass over the dirty bits, per resident page (s)
+  uint64_t release_ns = 1'000'000;        // the source lets go (X)
+  uint64_t round_fixed_ns = 20'000'000;   // a precopy round's turnaround: request, slice, ack (G)
+  uint64_t fault_fixed_ns = 1'000'000;    // a remote fault's pager path, besides the RTT (Q)
+  uint64_t fetch_batch_pages = 16;        // pages one fault or one push brings (b)
+  uint64_t push_pause_ns = 1'000'000;     // postcopy: the pause between pushed batches (Z)
+  PrecopyParams precopy;                  // the stop rule migm runs
 };
 
 /// "Never": a lazy process that touches no page keeps its source for ever.
