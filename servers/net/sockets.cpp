@@ -69,29 +69,6 @@ err_t connected(void* arg, tcp_pcb*, err_t) {
   return ERR_OK;
 }
 
-// A connection waiting in a listener keeps what arrives until a client takes it. Refusing
-// it instead would cost a retransmission timeout (about 1 s, measured): lwIP keeps one
-// refused chain and drops every later data segment until the chain is taken. Only what
-// would overflow a chain's 16-bit length is refused (lwIP offers it again; accept takes it).
-err_t pending_received(void* arg, tcp_pcb*, pbuf* p, err_t) {
-  auto& slot = *static_cast<PendingConnection*>(arg);
-  if (p == nullptr) {
-    slot.peer_closed = true;
-    return ERR_OK;
-  }
-  if (slot.held == nullptr) {
-    slot.held = p;
-  } else if (uint32_t{slot.held->tot_len} + p->tot_len <= 0xffff) {
-    pbuf_cat(slot.held, p);
-  } else {
-    return ERR_MEM;
-  }
-  return ERR_OK;
-}
-void forget_pending(PendingConnection& slot) {
-  if (slot.held != nullptr) pbuf_free(slot.held);
-  slot = {};
-}
 void pending_failed(void* arg, err_t) {
   forget_pending(*static_cast<PendingConnection*>(arg));  // lwIP has freed the pcb
 }

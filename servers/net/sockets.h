@@ -15,6 +15,7 @@
 #include "atoll/protocols/protocol.h"
 #include "atoll/result.h"
 #include "grant_windows.h"
+#include "pending_connection.h"
 
 struct tcp_pcb;
 struct udp_pcb;
@@ -29,17 +30,6 @@ inline constexpr size_t kUdpQueueDepth = 16;
 inline constexpr uint64_t kLingerNs = 20'000'000'000;
 
 enum class SocketKind : uint8_t { kFree, kUdp, kListener, kStream };
-
-struct Socket;
-
-/// A connection a listener accepted from the network that no client has taken yet, and
-/// what it received meanwhile (kept out of the window until the client's ring takes it).
-struct PendingConnection {
-  Socket* listener = nullptr;
-  tcp_pcb* pcb = nullptr;
-  pbuf* held = nullptr;      // the data so far, one chain, in order
-  bool peer_closed = false;  // its FIN came after `held`
-};
 
 struct UdpQueue {
   protocols::net::UdpDatagram items[kUdpQueueDepth];

@@ -18,8 +18,10 @@ add_executable(atoll_net_lwip_tests
   net_config_test.cpp
   net_ethernet_interface_test.cpp
   net_lwip_tcp_test.cpp
+  net_pending_connection_test.cpp
   net_test_wire.cpp
   ${PROJECT_SOURCE_DIR}/servers/net/ethernet_interface.cpp
+  ${PROJECT_SOURCE_DIR}/servers/net/pending_connection.cpp
   ${PROJECT_SOURCE_DIR}/servers/net/net_config.cpp
   ${PROJECT_SOURCE_DIR}/kernel/lib/command_line.cpp  # node=, ip=, mac= as the kernel splits them
 )
