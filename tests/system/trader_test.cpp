@@ -130,6 +130,7 @@ TEST_F(TraderTest, AProcessFromAMaxNodeGoesOnlyToAnotherMaxNode) {
   ASSERT_TRUE(is_ok(counter->wait_for_line(LogPattern::regex("counter: [0-9]+ "), kProgramWait)));
 
   // The record of its features came along: from node 2, "any" can only be node 1.
+  ASSERT_EQ(view_when(2, kNodes, kViewWait).size(), kNodes);
   auto any = migrate(ctl(2), counter->pid(), kAnyNode, "eager");
   ASSERT_TRUE(is_ok(any));
   ASSERT_TRUE(any->ok) << describe(*any);
@@ -154,6 +155,9 @@ TEST_F(TraderTest, AProcessFromAQemu64NodeMayGoAnywhereAndKeepsItsRecord) {
     at = to;
     ASSERT_TRUE(is_ok(counter->wait_for_line(LogPattern::regex("counter: [0-9]+ "), kProgramWait)));
   }
+  // A fresh cluster's traders know each other only after their first adverts (one a
+  // second); the two moves above may take less than that.
+  ASSERT_EQ(view_when(at, kNodes, kViewWait).size(), kNodes);
   auto any = migrate(ctl(at), counter->pid(), kAnyNode, "eager");
   ASSERT_TRUE(is_ok(any));
   ASSERT_TRUE(any->ok) << describe(*any);
