@@ -8,6 +8,7 @@
 #include "../lib/serve.h"
 #include "atoll/protocols/console.h"
 #include "atoll/protocols/pm.h"
+#include "atoll/user/clock.h"
 #include "atoll/user/console_protocol.h"
 #include "atoll/user/ipc.h"
 #include "atoll/user/print.h"
@@ -74,6 +75,9 @@ int main(int argc, char** argv) {
     user::print("ctl: no control serial line (%s); replies go to the kernel log\n",
                 error_name(serial.error()));
   }
+  // The UART's wait for a held-back transmitter sleeps: make the sleep's notification now,
+  // not mid-run, so that the node's kernel objects stay as they were after boot.
+  (void)user::sleep_ns(0);
   Result<abi::Handle> endpoint = user::endpoint_create();
   if (!endpoint.ok()) user::fatal("cannot create the console endpoint");
   if (Result<void> r = register_console(control, *endpoint); !r.ok()) {
