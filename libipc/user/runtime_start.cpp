@@ -3,6 +3,7 @@
 
 #include "arguments.h"
 #include "atoll/abi/process.h"
+#include "atoll/user/clock.h"
 #include "atoll/user/cstring.h"
 #include "atoll/user/heap.h"
 #include "atoll/user/print.h"
@@ -112,6 +113,9 @@ extern "C" [[noreturn]] void atoll_runtime_start(const void* start_info) {
   console_endpoint = start_copy.console;
   if (is_init()) heap_map_own_pages(atoll_os::abi::kBootSelfTask);  // init has no pager
   run_constructors();
+  // sleep_ns's notification, made now rather than at the first sleep (a YieldingLock waiter
+  // sleeps too): a server's kernel objects stay as they were after it started.
+  (void)sleep_ns(0);
   char** argv = nullptr;
   int argc = build_argv(argv);
   exit(main(argc, argv));
