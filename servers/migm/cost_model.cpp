@@ -1,6 +1,8 @@
 // The `auto` strategy's cost model: each strategy's equations and the choice on an objective.
 #include "cost_model.h"
 
+#include "../lib/text_writer.h"
+
 namespace atoll_os::servers::migm {
 namespace {
 
@@ -261,26 +263,17 @@ bool is_bytes(Objective objective, bool second) {
   return second ? objective == Objective::kShortestTotal : objective == Objective::kLeastTraffic;
 }
 
-// A bounded text that truncates rather than overflows; always NUL-terminated.
+// The reason's text: TextWriter's bounded text with times and sizes in their units.
 class ReasonText {
  public:
-  explicit ReasonText(char* out) : out_(out) { out_[0] = '\0'; }
+  explicit ReasonText(char* out) : writer_(out, kReasonMax) {}
   ReasonText& text(const char* s) {
-    while (*s != '\0' && length_ + 1 < kReasonMax) out_[length_++] = *s++;
-    out_[length_] = '\0';
+    writer_.text(s);
     return *this;
   }
   ReasonText& number(uint64_t value) {
-    char digits[24];
-    size_t n = 0;
-    do {
-      digits[n++] = char('0' + value % 10);
-      value /= 10;
-    } while (value != 0);
-    char reversed[24];
-    for (size_t i = 0; i < n; ++i) reversed[i] = digits[n - 1 - i];
-    reversed[n] = '\0';
-    return text(reversed);
+    writer_.decimal(value);
+    return *this;
   }
   // `whole`.`tenth`, the tenth only below 10.
   ReasonText& scaled(uint64_t value, uint64_t unit, const char* suffix) {
@@ -300,8 +293,7 @@ class ReasonText {
   ReasonText& value(uint64_t v, bool as_bytes) { return as_bytes ? bytes(v) : time(v); }
 
  private:
-  char* out_;
-  size_t length_ = 0;
+  TextWriter writer_;
 };
 
 // "precopy: freeze 12 ms vs eager 840 ms (64 MiB, dirty 30 p/s)"; a tie names the
